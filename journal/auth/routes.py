@@ -1,0 +1,230 @@
+"""Set-up, sign-in and sign-out, joining by invitation, recovery, and the account page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from ..db import get_db
+from ..security import (
+    clear_session_cookie,
+    is_safe_next,
+    set_session_cookie,
+)
+from . import service, web_sessions
+from .context import kdf_settings, unlocked
+from .forms import (
+    ActionForm,
+    ChangePassphraseForm,
+    ConfirmStoredForm,
+    JoinForm,
+    LoginForm,
+    PassphraseCheckForm,
+    RecoverForm,
+    SetupForm,
+)
+
+bp = Blueprint("auth", __name__)
+
+
+def _sign_in(account: service.Unlocked) -> None:
+    """Start a fresh session row (a new id on every sign-in) and end the one we came in with."""
+    db = get_db()
+    if g.get("signed_in") is not None:
+        web_sessions.end(db, g.signed_in.row.id)
+    set_session_cookie(web_sessions.start(db, account.user, account.private_key))
+
+
+def _show_recovery_code(account: service.NewAccount) -> str:
+    """The one and only time a recovery code is shown; it is never stored in the clear."""
+    return render_template("auth/recovery_code_shown.html", code=account.recovery_code,
+                           form=ConfirmStoredForm())
+
+
+@bp.route("/setup", methods=["GET", "POST"])
+def setup() -> ResponseReturnValue:
+    db = get_db()
+    if service.practice_exists(db):
+        return redirect(url_for("auth.login"))
+    form = SetupForm()
+    if form.validate_on_submit():
+        try:
+            account = service.set_up_practice(
+                db, setup_code=form.setup_code.data, practice_name=form.practice_name.data,
+                login_name=form.login_name.data, passphrase=form.passphrase.data,
+                confirm=form.confirm.data, kdf=kdf_settings(),
+            )
+        except service.InvalidLink as exc:
+            form.setup_code.errors.append(str(exc) or _("That set-up code is not valid."))
+        except service.PolicyError as exc:
+            form.passphrase.errors.append(str(exc))
+        else:
+            _sign_in(account)
+            db.commit()
+            return _show_recovery_code(account)
+    return render_template("auth/setup.html", form=form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> ResponseReturnValue:
+    if g.get("signed_in") is not None:
+        return redirect(url_for("cases.dashboard"))
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            account = service.authenticate(db, form.login_name.data, form.passphrase.data,
+                                           kdf_settings())
+        except service.BadCredentials:
+            form.passphrase.errors.append(
+                _("That login name and passphrase don't match. Please try again."))
+        else:
+            _sign_in(account)
+            db.commit()
+            target = form.next.data if is_safe_next(form.next.data) else None
+            return redirect(target or url_for("cases.dashboard"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> ResponseReturnValue:
+    form = ActionForm()
+    if form.validate_on_submit() and g.get("signed_in") is not None:
+        db = get_db()
+        web_sessions.end(db, g.signed_in.row.id)
+        db.commit()
+    clear_session_cookie()
+    flash(_("You are signed out. Take care."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/join")
+def join() -> ResponseReturnValue:
+    # The secret arrives in the URL fragment, which browsers never send; a static script
+    # copies it into the form, and without JavaScript the person pastes the link.
+    return render_template("auth/join.html", form=JoinForm())
+
+
+@bp.post("/join")
+def join_submit() -> ResponseReturnValue:
+    form = JoinForm()
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            account = service.accept_counsellor_invitation(
+                db, form.secret.data, form.login_name.data, form.passphrase.data,
+                form.confirm.data, kdf_settings(),
+            )
+        except service.InvalidLink:
+            return render_template("auth/link_invalid.html"), 404
+        except service.LoginTaken as exc:
+            form.login_name.errors.append(str(exc))
+        except service.PolicyError as exc:
+            form.passphrase.errors.append(str(exc))
+        else:
+            _sign_in(account)
+            db.commit()
+            return _show_recovery_code(account)
+    return render_template("auth/join.html", form=form)
+
+
+@bp.route("/recover", methods=["GET", "POST"])
+def recover() -> ResponseReturnValue:
+    form = RecoverForm()
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            account = service.recover(db, form.login_name.data, form.recovery_code.data,
+                                      form.passphrase.data, form.confirm.data, kdf_settings())
+        except service.BadCredentials:
+            form.recovery_code.errors.append(
+                _("That login name and recovery code don't match. Please check the code."))
+        except service.PolicyError as exc:
+            form.passphrase.errors.append(str(exc))
+        else:
+            # Whoever held the lost passphrase is signed out everywhere.
+            web_sessions.end_all_for(db, account.user.id)
+            _sign_in(account)
+            db.commit()
+            return _show_recovery_code(account)
+    return render_template("auth/recover.html", form=form)
+
+
+@bp.get("/account")
+def account() -> ResponseReturnValue:
+    return render_template("auth/account.html", passphrase_form=ChangePassphraseForm(),
+                           code_form=PassphraseCheckForm(), action_form=ActionForm())
+
+
+@bp.post("/account/passphrase")
+def change_passphrase() -> ResponseReturnValue:
+    form = ChangePassphraseForm()
+    if form.validate_on_submit():
+        db = get_db()
+        me = unlocked()
+        try:
+            service.change_passphrase(db, me, form.current.data, form.passphrase.data,
+                                      form.confirm.data, kdf_settings())
+        except service.BadCredentials:
+            form.current.errors.append(_("That is not your current passphrase."))
+        except service.PolicyError as exc:
+            form.passphrase.errors.append(str(exc))
+        else:
+            # Every other browser is signed out; this one continues under a new session id.
+            web_sessions.end_all_for(db, me.user.id)
+            set_session_cookie(web_sessions.start(db, me.user, me.private_key))
+            db.commit()
+            flash(_("Your passphrase is changed. Other devices were signed out."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", passphrase_form=form,
+                           code_form=PassphraseCheckForm(), action_form=ActionForm()), 400
+
+
+@bp.post("/account/sign-out-everywhere")
+def sign_out_everywhere() -> ResponseReturnValue:
+    form = ActionForm()
+    if form.validate_on_submit():
+        db = get_db()
+        web_sessions.end_all_for(db, g.signed_in.user.id)
+        db.commit()
+        clear_session_cookie()
+        flash(_("You are signed out on every device."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.get("/account/recovery-code")
+def recovery_code() -> ResponseReturnValue:
+    return render_template("auth/recovery_code_new.html", form=PassphraseCheckForm(),
+                           confirm_form=ConfirmStoredForm())
+
+
+@bp.post("/account/recovery-code")
+def new_recovery_code() -> ResponseReturnValue:
+    form = PassphraseCheckForm()
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            code = service.new_recovery_code(db, unlocked(), form.passphrase.data, kdf_settings())
+        except service.BadCredentials:
+            form.passphrase.errors.append(_("That is not your current passphrase."))
+        else:
+            db.commit()
+            return render_template("auth/recovery_code_shown.html", code=code,
+                                   form=ConfirmStoredForm())
+    return render_template("auth/recovery_code_new.html", form=form,
+                           confirm_form=ConfirmStoredForm()), 400
+
+
+@bp.post("/account/recovery-code/confirm")
+def confirm_recovery_code() -> ResponseReturnValue:
+    form = ConfirmStoredForm()
+    if form.validate_on_submit():
+        db = get_db()
+        service.confirm_recovery_code_stored(unlocked())
+        db.commit()
+        return redirect(url_for("cases.dashboard"))
+    return render_template("auth/recovery_code_new.html", form=PassphraseCheckForm(),
+                           confirm_form=form), 400

@@ -1,0 +1,117 @@
+"""Forms of the counsellor side."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from ..models import ATTENDED, CANCELLED, DID_NOT_ATTEND, SCHEDULED
+from .notes import MAX_SECTION_CHARS, TEMPLATE_NAMES
+from .people import MAX_NAME_CHARS, MAX_RELATION_CHARS
+from .questions import MAX_OUTCOME_CHARS, MAX_QUESTION_CHARS
+
+_REQUIRED = _l("Please fill this in.")
+ATTENDANCE_CHOICES = [
+    SelectChoice(SCHEDULED, _l("Scheduled")),
+    SelectChoice(ATTENDED, _l("Attended")),
+    SelectChoice(CANCELLED, _l("Cancelled")),
+    SelectChoice(DID_NOT_ATTEND, _l("Did not attend")),
+]
+STATE_LABELS = {
+    "open": _l("Open"), "answered": _l("Answered"), "resolved": _l("Resolved"),
+    "parked": _l("Parked"),
+}
+
+
+class ClientForm(FlaskForm):
+    name = StringField(_l("Client's name"), validators=[DataRequired(_REQUIRED), Length(max=200)],
+                       description=_l("Encrypted; only you can read it."))
+    preferred_name = StringField(_l("Preferred name"), validators=[Optional(), Length(max=200)],
+                                 description=_l("Optional. What they like to be called."))
+    date_of_birth = DateField(_l("Date of birth"), validators=[Optional()],
+                              description=_l("Optional."))
+    contact = TextAreaField(_l("Contact"), validators=[Optional(), Length(max=1000)],
+                            description=_l("Optional. Phone, email, or how they prefer to be "
+                                           "reached."))
+
+
+class SessionForm(FlaskForm):
+    held_on = DateField(_l("Date"), validators=[InputRequired(_REQUIRED)])
+    duration_minutes = IntegerField(
+        _l("Length in minutes"), default=50,
+        validators=[InputRequired(_REQUIRED), NumberRange(min=5, max=600)])
+    attendance = SelectField(_l("Attendance"), choices=ATTENDANCE_CHOICES, default=ATTENDED)
+
+
+class StartNoteForm(FlaskForm):
+    template = SelectField(_l("Template"), default="narrative",
+                           choices=[SelectChoice(k, v) for k, v in TEMPLATE_NAMES.items()])
+    from_last = BooleanField(_l("Start from my last note (same structure)"))
+
+
+class NoteForm(FlaskForm):
+    """Sections are added per template by the route (they differ between templates)."""
+
+    edit_version = HiddenField(validators=[InputRequired()])
+    reason = TextAreaField(_l("Reason for the amendment"),
+                           validators=[Optional(), Length(max=2000)],
+                           description=_l("Required when changing a signed note."))
+    confirm_sign = BooleanField(_l("I have read this note and want to sign it. "
+                                   "After signing it can only be amended, with a reason."))
+
+
+def note_sections_form(template_sections: tuple, data: dict[str, str] | None = None,
+                       **kwargs: object) -> NoteForm:
+    """A NoteForm with one text area per section of the template."""
+
+    class _Form(NoteForm):
+        pass
+
+    for key, label in template_sections:
+        setattr(_Form, f"section_{key}", TextAreaField(
+            label, validators=[Optional(), Length(max=MAX_SECTION_CHARS)],
+            render_kw={"rows": 8, "maxlength": MAX_SECTION_CHARS}))
+    form = _Form(data={f"section_{k}": v for k, v in (data or {}).items()}, **kwargs)
+    return form
+
+
+class QuestionForm(FlaskForm):
+    text = TextAreaField(
+        _l("An open question from this session"),
+        validators=[DataRequired(_REQUIRED), Length(max=MAX_QUESTION_CHARS)],
+        description=_l("The client will see it as an invitation, e.g. “What would it look "
+                       "like to say no to your manager?”"),
+        render_kw={"rows": 2, "maxlength": MAX_QUESTION_CHARS})
+
+
+class MoveQuestionForm(FlaskForm):
+    to_state = SelectField(_l("Move to"),
+                           choices=[SelectChoice(k, v) for k, v in STATE_LABELS.items()])
+    outcome = StringField(_l("Outcome (optional, only you see it)"),
+                          validators=[Optional(), Length(max=MAX_OUTCOME_CHARS)])
+    session_id = HiddenField()
+
+
+class PersonForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_REQUIRED),
+                                               Length(max=MAX_NAME_CHARS)])
+    relation = StringField(_l("Relation to the client"),
+                           validators=[Optional(), Length(max=MAX_RELATION_CHARS)],
+                           description=_l("For example sister, manager, 妻子."))
+
+
+class EraseForm(FlaskForm):
+    pseudonym = StringField(_l("Type the case's pseudonym to confirm"),
+                            validators=[DataRequired(_REQUIRED), Length(max=20)],
+                            render_kw={"autocomplete": "off"})

@@ -1,0 +1,208 @@
+"""Session notes: templates, drafts, signing, amendments with a reason, every version kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..keyring import Keyring
+from ..models import (
+    DRAFT,
+    PRIVATE,
+    SIGNED,
+    CounsellingSession,
+    Note,
+    NoteRevision,
+    new_id,
+    utcnow,
+)
+from .errors import Conflict, InvalidChange, Locked
+from .sealing import seal, seal_json, unseal, unseal_json
+
+# Each template is an ordered set of labelled sections.
+TEMPLATES: dict[str, tuple[tuple[str, object], ...]] = {
+    "narrative": (("narrative", _l("Session note")),),
+    "soap": (("subjective", _l("Subjective — what the client said")),
+             ("objective", _l("Objective — what you observed")),
+             ("assessment", _l("Assessment — your understanding")),
+             ("plan", _l("Plan — next steps"))),
+    "dap": (("data", _l("Data — what happened in session")),
+            ("assessment", _l("Assessment — your understanding")),
+            ("plan", _l("Plan — next steps"))),
+    "birp": (("behaviour", _l("Behaviour — what the client brought and showed")),
+             ("intervention", _l("Intervention — what you offered")),
+             ("response", _l("Response — how the client responded")),
+             ("plan", _l("Plan — next steps"))),
+}
+TEMPLATE_NAMES = {"narrative": _l("Narrative"), "soap": _l("SOAP"), "dap": _l("DAP"),
+                  "birp": _l("BIRP")}
+MAX_SECTION_CHARS = 20_000
+
+
+@dataclass
+class Revision:
+    number: int
+    kind: str
+    sections: dict[str, str]
+    reason: str
+    created_at: object
+
+
+def section_keys(template: str) -> list[str]:
+    """The section names of a template."""
+    return [key for key, _label in TEMPLATES[template]]
+
+
+def note_for_session(db: Session, session: CounsellingSession) -> Note | None:
+    """The session's note, if one was started."""
+    return db.scalar(select(Note).where(Note.session_id == session.id))
+
+
+def _revision_row(db: Session, note: Note, number: int | None = None) -> NoteRevision:
+    query = select(NoteRevision).where(NoteRevision.note_id == note.id)
+    if number is None:
+        query = query.order_by(NoteRevision.number.desc()).limit(1)
+    else:
+        query = query.where(NoteRevision.number == number)
+    row = db.scalar(query)
+    if row is None:
+        raise InvalidChange("no such revision")
+    return row
+
+
+def _open_revision(keyring: Keyring, row: NoteRevision) -> Revision:
+    key = keyring.case_key(row.case_id, PRIVATE)
+    sections = unseal_json(key, row.content_sealed, "note_revisions", row.id, "content",
+                           row.case_id)
+    reason = (unseal(key, row.reason_sealed, "note_revisions", row.id, "reason", row.case_id)
+              if row.reason_sealed else "")
+    return Revision(row.number, row.kind, sections, reason, row.created_at)
+
+
+def _clean(template: str, sections: dict[str, str]) -> dict[str, str]:
+    cleaned = {}
+    for key in section_keys(template):
+        text = (sections.get(key) or "").replace("\r\n", "\n")
+        if len(text) > MAX_SECTION_CHARS:
+            raise InvalidChange(key)
+        cleaned[key] = text
+    return cleaned
+
+
+def _structure_of(template: str, sections: dict[str, str]) -> dict[str, str]:
+    """What "start from my last note" copies: the template, and a narrative's own headings."""
+    if template != "narrative":
+        return dict.fromkeys(section_keys(template), "")
+    headings = [line for line in sections.get("narrative", "").splitlines()
+                if line.strip().endswith(":") or line.lstrip().startswith("#")]
+    return {"narrative": "\n\n".join(headings)}
+
+
+def start_note(db: Session, keyring: Keyring, session: CounsellingSession, template: str,
+               from_last: Note | None = None) -> Note:
+    """Start a draft note, empty or with the structure of the counsellor's last note."""
+    if note_for_session(db, session) is not None:
+        raise InvalidChange("note exists")
+    sections = dict.fromkeys(section_keys(template) if template in TEMPLATES else [], "")
+    if from_last is not None:
+        template = from_last.template
+        sections = _structure_of(template, current_revision(db, keyring, from_last).sections)
+    if template not in TEMPLATES:
+        raise InvalidChange(template)
+    note = Note(id=new_id(), case_id=session.case_id, session_id=session.id, template=template,
+                status=DRAFT, edit_version=1)
+    db.add(note)
+    db.flush()
+    _add_revision(db, keyring, note, 1, DRAFT, sections, "")
+    return note
+
+
+def _add_revision(db: Session, keyring: Keyring, note: Note, number: int, kind: str,
+                  sections: dict[str, str], reason: str) -> None:
+    key = keyring.case_key(note.case_id, PRIVATE)
+    row_id = new_id()
+    db.add(NoteRevision(
+        id=row_id, note_id=note.id, case_id=note.case_id, number=number, kind=kind,
+        content_sealed=seal_json(key, sections, "note_revisions", row_id, "content",
+                                 note.case_id),
+        reason_sealed=(seal(key, reason, "note_revisions", row_id, "reason", note.case_id)
+                       if reason else None),
+        author_id=keyring.user.id,
+    ))
+
+
+def current_revision(db: Session, keyring: Keyring, note: Note) -> Revision:
+    """The note as it stands now."""
+    return _open_revision(keyring, _revision_row(db, note))
+
+
+def revision(db: Session, keyring: Keyring, note: Note, number: int) -> Revision:
+    """One kept version of the note."""
+    return _open_revision(keyring, _revision_row(db, note, number))
+
+
+def revisions(db: Session, keyring: Keyring, note: Note) -> list[Revision]:
+    """Every kept version, oldest first."""
+    rows = db.scalars(select(NoteRevision).where(NoteRevision.note_id == note.id)
+                      .order_by(NoteRevision.number)).all()
+    return [_open_revision(keyring, row) for row in rows]
+
+
+def _claim(db: Session, note: Note, expected_version: int) -> None:
+    """Bump the note's edit version only if nobody saved since `expected_version` was read."""
+    result = db.execute(
+        update(Note).where(Note.id == note.id, Note.edit_version == expected_version)
+        .values(edit_version=expected_version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict()
+    db.refresh(note)
+
+
+def save_draft(db: Session, keyring: Keyring, note: Note, sections: dict[str, str],
+               expected_version: int) -> None:
+    """Save the working draft in place (the draft is one revision until it is signed)."""
+    if note.status != DRAFT:
+        raise Locked()
+    cleaned = _clean(note.template, sections)
+    _claim(db, note, expected_version)
+    row = _revision_row(db, note)
+    row.content_sealed = seal_json(keyring.case_key(note.case_id, PRIVATE), cleaned,
+                                   "note_revisions", row.id, "content", note.case_id,
+                                   row.content_sealed)
+
+
+def sign(db: Session, keyring: Keyring, note: Note, sections: dict[str, str],
+         expected_version: int) -> None:
+    """Save and lock the note; from now on only amendments with a reason."""
+    save_draft(db, keyring, note, sections, expected_version)
+    row = _revision_row(db, note)
+    row.kind = SIGNED
+    note.status = SIGNED
+    note.signed_at = utcnow()
+
+
+def amend(db: Session, keyring: Keyring, note: Note, sections: dict[str, str], reason: str,
+          expected_version: int) -> None:
+    """Add a new version to a signed note, with the reason for the change."""
+    if note.status != SIGNED:
+        raise InvalidChange("only signed notes are amended")
+    if not reason.strip():
+        raise InvalidChange("reason")
+    cleaned = _clean(note.template, sections)
+    _claim(db, note, expected_version)
+    last = db.scalar(select(func.max(NoteRevision.number)).where(NoteRevision.note_id == note.id))
+    _add_revision(db, keyring, note, (last or 0) + 1, "amendment", cleaned, reason.strip())
+
+
+def last_note_before(db: Session, session: CounsellingSession) -> Note | None:
+    """The most recent note in this case from an earlier session (for "start from my last")."""
+    return db.scalar(
+        select(Note).join(CounsellingSession, CounsellingSession.id == Note.session_id)
+        .where(Note.case_id == session.case_id, CounsellingSession.number < session.number)
+        .order_by(CounsellingSession.number.desc()).limit(1)
+    )

@@ -1,0 +1,166 @@
+"""Open questions: asked in a session, carried forward until resolved or parked."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..keyring import Keyring
+from ..models import (
+    ANSWERED,
+    OPEN,
+    PARKED,
+    PRIVATE,
+    QUESTION_STATES,
+    RESOLVED,
+    SHARED,
+    Case,
+    CounsellingSession,
+    OpenQuestion,
+    QuestionEvent,
+    new_id,
+    utcnow,
+)
+from .errors import InvalidChange
+from .sealing import seal, unseal
+
+MAX_QUESTION_CHARS = 1_000
+MAX_OUTCOME_CHARS = 2_000
+# Questions still waiting for the client or for the next session.
+CARRIED_FORWARD = (OPEN, ANSWERED)
+_MOVES = {
+    OPEN: {ANSWERED, RESOLVED, PARKED},
+    ANSWERED: {OPEN, RESOLVED, PARKED},
+    PARKED: {OPEN, RESOLVED},
+    RESOLVED: {OPEN},
+}
+
+
+@dataclass
+class Movement:
+    from_state: str | None
+    to_state: str
+    outcome: str
+    session_number: int | None
+    at: datetime
+
+
+@dataclass
+class QuestionView:
+    question: OpenQuestion
+    text: str
+    asked_in: int
+    asked_on: object
+    history: list[Movement] = field(default_factory=list)
+
+
+def allowed_moves(state: str) -> list[str]:
+    """The states a question in `state` may move to, in a stable order."""
+    return [s for s in QUESTION_STATES if s in _MOVES.get(state, set())]
+
+
+def ask(db: Session, keyring: Keyring, session: CounsellingSession, text: str) -> OpenQuestion:
+    """Record a question asked in a session; the client will see it (shared case key)."""
+    text = text.strip()
+    if not text or len(text) > MAX_QUESTION_CHARS:
+        raise InvalidChange("text")
+    question_id = new_id()
+    question = OpenQuestion(
+        id=question_id, case_id=session.case_id, asked_in_session_id=session.id, state=OPEN,
+        text_sealed=seal(keyring.case_key(session.case_id, SHARED), text, "open_questions",
+                         question_id, "text", session.case_id),
+    )
+    db.add(question)
+    db.flush()
+    db.add(QuestionEvent(id=new_id(), question_id=question_id, case_id=session.case_id,
+                         session_id=session.id, from_state=None, to_state=OPEN,
+                         actor_id=keyring.user.id))
+    return question
+
+
+def move(db: Session, keyring: Keyring, question: OpenQuestion, to_state: str, outcome: str,
+         session: CounsellingSession | None = None) -> None:
+    """Move a question to another state, with an optional short outcome (counsellor only)."""
+    if to_state not in _MOVES.get(question.state, set()):
+        raise InvalidChange(to_state)
+    outcome = outcome.strip()
+    if len(outcome) > MAX_OUTCOME_CHARS:
+        raise InvalidChange("outcome")
+    event_id = new_id()
+    db.add(QuestionEvent(
+        id=event_id, question_id=question.id, case_id=question.case_id,
+        session_id=session.id if session else None, from_state=question.state, to_state=to_state,
+        outcome_sealed=(seal(keyring.case_key(question.case_id, PRIVATE), outcome,
+                             "question_events", event_id, "outcome", question.case_id)
+                        if outcome else None),
+        actor_id=keyring.user.id,
+    ))
+    question.state = to_state
+    question.state_changed_at = utcnow()
+
+
+def _views(db: Session, keyring: Keyring, case: Case, rows: list, with_history: bool
+           ) -> list[QuestionView]:
+    if not rows:
+        return []
+    shared = keyring.case_key(case.id, SHARED)
+    views = [QuestionView(q, unseal(shared, q.text_sealed, "open_questions", q.id, "text",
+                                    case.id), number, held_on)
+             for q, number, held_on in rows]
+    if with_history:
+        private = keyring.case_key(case.id, PRIVATE)
+        by_id = {v.question.id: v for v in views}
+        events = db.execute(
+            select(QuestionEvent, CounsellingSession.number)
+            .outerjoin(CounsellingSession, CounsellingSession.id == QuestionEvent.session_id)
+            .where(QuestionEvent.question_id.in_(by_id))
+            .order_by(QuestionEvent.created_at)
+        ).all()
+        for event, number in events:
+            outcome = (unseal(private, event.outcome_sealed, "question_events", event.id,
+                              "outcome", case.id) if event.outcome_sealed else "")
+            by_id[event.question_id].history.append(
+                Movement(event.from_state, event.to_state, outcome, number, event.created_at))
+    return views
+
+
+def _select_with_session():  # noqa: ANN202
+    return (select(OpenQuestion, CounsellingSession.number, CounsellingSession.held_on)
+            .join(CounsellingSession, CounsellingSession.id == OpenQuestion.asked_in_session_id))
+
+
+def agenda_for(db: Session, keyring: Keyring, case: Case, session: CounsellingSession
+               ) -> list[QuestionView]:
+    """Questions from earlier sessions still open or answered: this session's agenda."""
+    rows = db.execute(_select_with_session().where(
+        OpenQuestion.case_id == case.id, OpenQuestion.state.in_(CARRIED_FORWARD),
+        CounsellingSession.number < session.number,
+    ).order_by(CounsellingSession.number, OpenQuestion.created_at)).all()
+    return _views(db, keyring, case, rows, with_history=False)
+
+
+def asked_in(db: Session, keyring: Keyring, case: Case, session: CounsellingSession
+             ) -> list[QuestionView]:
+    """Questions asked in this session."""
+    rows = db.execute(_select_with_session().where(
+        OpenQuestion.asked_in_session_id == session.id,
+    ).order_by(OpenQuestion.created_at)).all()
+    return _views(db, keyring, case, rows, with_history=False)
+
+
+def history(db: Session, keyring: Keyring, case: Case) -> list[QuestionView]:
+    """Every question of the case with when it was asked and how it moved."""
+    rows = db.execute(_select_with_session().where(OpenQuestion.case_id == case.id)
+                      .order_by(CounsellingSession.number, OpenQuestion.created_at)).all()
+    return _views(db, keyring, case, rows, with_history=True)
+
+
+def still_open(db: Session, keyring: Keyring, case: Case) -> list[QuestionView]:
+    """Questions carried forward to the next session."""
+    rows = db.execute(_select_with_session().where(
+        OpenQuestion.case_id == case.id, OpenQuestion.state.in_(CARRIED_FORWARD),
+    ).order_by(CounsellingSession.number, OpenQuestion.created_at)).all()
+    return _views(db, keyring, case, rows, with_history=False)

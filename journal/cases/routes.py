@@ -1,0 +1,197 @@
+"""Counsellor side: dashboard, cases, people. Sessions, notes and questions: session_routes.py."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from ..auth.forms import ActionForm
+from ..db import get_db
+from ..models import Case
+from . import people, questions, sessions
+from . import service as cases
+from .errors import InvalidChange
+from .forms import ClientForm, EraseForm, PersonForm
+from .permissions import case_for_counsellor, person_in_case
+
+bp = Blueprint("cases", __name__)
+
+
+@bp.before_request
+def counsellors_only() -> None:
+    """Clients never reach a counsellor URL: to them it does not exist."""
+    signed_in = g.get("signed_in")
+    if signed_in is not None and not signed_in.user.is_counsellor:
+        abort(404)
+
+
+def page_arg() -> int:
+    """?page=N, tolerant of junk."""
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 else 1
+
+
+def own_case(case_id: str) -> Case:
+    """The signed-in counsellor's case, or 404."""
+    return case_for_counsellor(get_db(), g.keyring.user, case_id)
+
+
+def profile_from(form: ClientForm) -> cases.ClientProfile:
+    return cases.ClientProfile(
+        name=" ".join(form.name.data.split()),
+        preferred_name=" ".join((form.preferred_name.data or "").split()),
+        date_of_birth=form.date_of_birth.data.isoformat() if form.date_of_birth.data else "",
+        contact=(form.contact.data or "").strip(),
+    )
+
+
+@bp.get("/")
+def dashboard() -> ResponseReturnValue:
+    show_closed = request.args.get("closed") == "1"
+    page = cases.dashboard(get_db(), g.keyring, page_arg(), show_closed)
+    return render_template("cases/dashboard.html", page=page, show_closed=show_closed,
+                           today=date.today())
+
+
+@bp.route("/cases/new", methods=["GET", "POST"])
+def new_case() -> ResponseReturnValue:
+    form = ClientForm()
+    if form.validate_on_submit():
+        db = get_db()
+        case = cases.create_case(db, g.keyring, profile_from(form))
+        db.commit()
+        flash(_("Case %(p)s is ready. Everything you write here is encrypted.",
+                p=case.pseudonym), "success")
+        return redirect(url_for("cases.case", case_id=case.id))
+    return render_template("cases/new.html", form=form), 400 if form.errors else 200
+
+
+@bp.get("/cases/<case_id>")
+def case(case_id: str) -> ResponseReturnValue:
+    db = get_db()
+    the_case = own_case(case_id)
+    entries, has_more = sessions.timeline(db, the_case, page_arg())
+    return render_template(
+        "cases/case.html", case=the_case, profile=cases.profile_of(g.keyring, the_case),
+        entries=entries, has_more=has_more, page=page_arg(),
+        open_questions=questions.still_open(db, g.keyring, the_case),
+        people=people.people_of(db, g.keyring, the_case), action_form=ActionForm(),
+    )
+
+
+@bp.route("/cases/<case_id>/profile", methods=["GET", "POST"])
+def edit_profile(case_id: str) -> ResponseReturnValue:
+    the_case = own_case(case_id)
+    form = ClientForm()
+    if request.method == "GET":
+        profile = cases.profile_of(g.keyring, the_case)
+        form.name.data, form.preferred_name.data = profile.name, profile.preferred_name
+        form.contact.data = profile.contact
+        form.date_of_birth.data = (date.fromisoformat(profile.date_of_birth)
+                                   if profile.date_of_birth else None)
+    elif form.validate_on_submit():
+        db = get_db()
+        cases.update_profile(db, g.keyring, the_case, profile_from(form))
+        db.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("cases.case", case_id=the_case.id))
+    return render_template("cases/profile.html", case=the_case, form=form), (
+        400 if form.errors else 200)
+
+
+@bp.post("/cases/<case_id>/close")
+def close_case(case_id: str) -> ResponseReturnValue:
+    the_case = own_case(case_id)
+    if ActionForm().validate_on_submit():
+        cases.close_case(the_case)
+        get_db().commit()
+        flash(_("Case closed. You can find it under “show closed cases”."), "info")
+    return redirect(url_for("cases.case", case_id=the_case.id))
+
+
+@bp.post("/cases/<case_id>/reopen")
+def reopen_case(case_id: str) -> ResponseReturnValue:
+    the_case = own_case(case_id)
+    if ActionForm().validate_on_submit():
+        cases.reopen_case(the_case)
+        get_db().commit()
+        flash(_("Case reopened."), "success")
+    return redirect(url_for("cases.case", case_id=the_case.id))
+
+
+@bp.route("/cases/<case_id>/erase", methods=["GET", "POST"])
+def erase_case(case_id: str) -> ResponseReturnValue:
+    the_case = own_case(case_id)
+    form = EraseForm()
+    if form.validate_on_submit():
+        if form.pseudonym.data.strip().upper() != the_case.pseudonym:
+            form.pseudonym.errors.append(_("That is not this case's pseudonym."))
+        else:
+            db = get_db()
+            cases.erase_case(db, the_case)
+            db.commit()
+            flash(_("The case was erased. Its keys are gone, so nothing of it can be read "
+                    "again."), "info")
+            return redirect(url_for("cases.dashboard"))
+    return render_template("cases/erase.html", case=the_case, form=form), (
+        400 if form.errors else 200)
+
+
+@bp.route("/cases/<case_id>/people", methods=["GET", "POST"])
+def people_page(case_id: str) -> ResponseReturnValue:
+    db = get_db()
+    the_case = own_case(case_id)
+    form = PersonForm()
+    if form.validate_on_submit():
+        try:
+            people.add_person(db, g.keyring, the_case, form.name.data, form.relation.data or "")
+        except InvalidChange:
+            form.name.errors.append(_("Please give a name of up to 200 characters."))
+        else:
+            db.commit()
+            flash(_("Added."), "success")
+            return redirect(url_for("cases.people_page", case_id=the_case.id))
+    return render_template("cases/people.html", case=the_case, form=form,
+                           people=people.people_of(db, g.keyring, the_case),
+                           action_form=ActionForm()), 400 if form.errors else 200
+
+
+@bp.route("/cases/<case_id>/people/<person_id>", methods=["GET", "POST"])
+def edit_person(case_id: str, person_id: str) -> ResponseReturnValue:
+    db = get_db()
+    the_case = own_case(case_id)
+    person = person_in_case(db, the_case, person_id)
+    form = PersonForm()
+    if request.method == "GET":
+        view = next(p for p in people.people_of(db, g.keyring, the_case)
+                    if p.person.id == person.id)
+        form.name.data, form.relation.data = view.name, view.relation
+    elif form.validate_on_submit():
+        try:
+            people.update_person(g.keyring, person, form.name.data, form.relation.data or "")
+        except InvalidChange:
+            form.name.errors.append(_("Please give a name of up to 200 characters."))
+        else:
+            db.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("cases.people_page", case_id=the_case.id))
+    return render_template("cases/person_edit.html", case=the_case, person=person,
+                           form=form), 400 if form.errors else 200
+
+
+@bp.post("/cases/<case_id>/people/<person_id>/remove")
+def remove_person(case_id: str, person_id: str) -> ResponseReturnValue:
+    db = get_db()
+    the_case = own_case(case_id)
+    person = person_in_case(db, the_case, person_id)
+    if ActionForm().validate_on_submit():
+        people.remove_person(db, person)
+        db.commit()
+        flash(_("Removed."), "info")
+    return redirect(url_for("cases.people_page", case_id=the_case.id))
+
+
+from . import session_routes  # noqa: E402,F401 - registers the session, note and question views

@@ -1,0 +1,185 @@
+"""Cases: create, list on the dashboard, edit the client profile, close, reopen, erase."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import asdict, dataclass
+from datetime import date
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from .. import crypto
+from ..keyring import Keyring
+from ..models import (
+    OPEN,
+    PRIVATE,
+    SCHEDULED,
+    SHARED,
+    Case,
+    CaseKey,
+    CounsellingSession,
+    DirectoryEntry,
+    Note,
+    NoteRevision,
+    OpenQuestion,
+    Person,
+    QuestionEvent,
+    new_id,
+    utcnow,
+)
+from .sealing import seal_json, unseal_json
+
+PAGE_SIZE = 50
+# No 0/O, 1/I/L: a pseudonym is read aloud in supervision and typed to confirm erasure.
+_PSEUDONYM_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+@dataclass
+class ClientProfile:
+    """Who the client is. Sealed under the private case key; never leaves the counsellor."""
+
+    name: str
+    preferred_name: str = ""
+    date_of_birth: str = ""  # ISO date or empty
+    contact: str = ""
+
+    @property
+    def display_name(self) -> str:
+        if self.preferred_name and self.preferred_name != self.name:
+            return f"{self.name} ({self.preferred_name})"
+        return self.name
+
+
+@dataclass
+class DashboardRow:
+    case: Case
+    display_name: str
+    next_session: date | None
+    open_questions: int
+
+
+@dataclass
+class DashboardPage:
+    rows: list[DashboardRow]
+    page: int
+    has_more: bool
+    total: int
+
+
+def _new_pseudonym(db: Session) -> str:
+    while True:
+        candidate = "C-" + "".join(secrets.choice(_PSEUDONYM_ALPHABET) for _ in range(4))
+        if db.scalar(select(Case.id).where(Case.pseudonym == candidate)) is None:
+            return candidate
+
+
+def _seal_directory_name(keyring: Keyring, entry_id: str, case_id: str, profile: ClientProfile,
+                         old: bytes | None = None) -> bytes:
+    return seal_json(keyring.directory_key(), {"display": profile.display_name},
+                     "directory_entries", entry_id, "name", case_id, old)
+
+
+def create_case(db: Session, keyring: Keyring, profile: ClientProfile) -> Case:
+    """A new case with fresh private and shared keys wrapped to its counsellor."""
+    counsellor = keyring.user
+    case_id = new_id()
+    private_key, shared_key = crypto.new_key(), crypto.new_key()
+    case = Case(
+        id=case_id, counsellor_id=counsellor.id, pseudonym=_new_pseudonym(db), status="open",
+        profile_sealed=seal_json(private_key, asdict(profile), "cases", case_id, "profile",
+                                 case_id),
+    )
+    db.add(case)
+    db.flush()
+    for purpose, key in ((PRIVATE, private_key), (SHARED, shared_key)):
+        db.add(CaseKey(case_id=case_id, purpose=purpose, recipient_id=counsellor.id,
+                       wrapped=crypto.wrap_key_to(counsellor.public_key, key, purpose, case_id,
+                                                  counsellor.id)))
+    entry_id = new_id()
+    db.add(DirectoryEntry(id=entry_id, counsellor_id=counsellor.id, case_id=case_id,
+                          name_sealed=_seal_directory_name(keyring, entry_id, case_id, profile)))
+    return case
+
+
+def profile_of(keyring: Keyring, case: Case) -> ClientProfile:
+    """The decrypted client profile."""
+    data = unseal_json(keyring.case_key(case.id, PRIVATE), case.profile_sealed, "cases",
+                       case.id, "profile", case.id)
+    return ClientProfile(**data)
+
+
+def update_profile(db: Session, keyring: Keyring, case: Case, profile: ClientProfile) -> None:
+    """Replace the client profile and the dashboard's copy of the name."""
+    case.profile_sealed = seal_json(keyring.case_key(case.id, PRIVATE), asdict(profile), "cases",
+                                    case.id, "profile", case.id, case.profile_sealed)
+    entry = db.scalar(select(DirectoryEntry).where(DirectoryEntry.case_id == case.id))
+    if entry is not None:
+        entry.name_sealed = _seal_directory_name(keyring, entry.id, case.id, profile,
+                                                 entry.name_sealed)
+
+
+def dashboard(db: Session, keyring: Keyring, page: int = 1, show_closed: bool = False
+              ) -> DashboardPage:
+    """One page of the counsellor's cases: three queries whatever the caseload."""
+    me = keyring.user.id
+    page = max(page, 1)
+    status_filter = Case.status.in_(("open", "closed")) if show_closed else Case.status == "open"
+    total = db.scalar(select(func.count()).select_from(Case).where(
+        Case.counsellor_id == me, status_filter)) or 0
+    today = date.today()
+    next_session = (
+        select(CounsellingSession.case_id, func.min(CounsellingSession.held_on).label("next_on"))
+        .where(CounsellingSession.held_on >= today, CounsellingSession.attendance == SCHEDULED)
+        .group_by(CounsellingSession.case_id).subquery()
+    )
+    open_counts = (
+        select(OpenQuestion.case_id, func.count().label("n"))
+        .where(OpenQuestion.state == OPEN).group_by(OpenQuestion.case_id).subquery()
+    )
+    rows = db.execute(
+        select(Case, DirectoryEntry, next_session.c.next_on, open_counts.c.n)
+        .join(DirectoryEntry, DirectoryEntry.case_id == Case.id)
+        .outerjoin(next_session, next_session.c.case_id == Case.id)
+        .outerjoin(open_counts, open_counts.c.case_id == Case.id)
+        .where(Case.counsellor_id == me, status_filter)
+        .order_by(Case.status.desc(), next_session.c.next_on.is_(None),
+                  next_session.c.next_on, Case.created_at.desc())
+        .limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    directory_key = keyring.directory_key() if rows else b""
+    out = [
+        DashboardRow(
+            case=case,
+            display_name=unseal_json(directory_key, entry.name_sealed, "directory_entries",
+                                     entry.id, "name", case.id)["display"],
+            next_session=next_on,
+            open_questions=n or 0,
+        )
+        for case, entry, next_on, n in rows[:PAGE_SIZE]
+    ]
+    return DashboardPage(rows=out, page=page, has_more=len(rows) > PAGE_SIZE, total=total)
+
+
+def close_case(case: Case) -> None:
+    """Close a case: it leaves the dashboard; everything stays readable."""
+    case.status = "closed"
+    case.closed_at = utcnow()
+
+
+def reopen_case(case: Case) -> None:
+    """Bring a closed case back to the dashboard."""
+    case.status = "open"
+    case.closed_at = None
+
+
+def erase_case(db: Session, case: Case) -> None:
+    """Crypto-shred a case: its ciphertext, every key wrap and its directory entry (DESIGN 3.7).
+
+    Unwrapped keys live only in request memory (see keyring.py), so no session row holds a copy.
+    """
+    case_id = case.id
+    for model in (QuestionEvent, OpenQuestion, NoteRevision, Note, Person, CounsellingSession,
+                  CaseKey, DirectoryEntry):
+        db.execute(delete(model).where(model.case_id == case_id))
+    db.execute(delete(Case).where(Case.id == case_id))

@@ -1,0 +1,227 @@
+"""Sessions, their notes and the open questions asked in them."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from ..db import get_db
+from ..models import SIGNED, Case, CounsellingSession, Note
+from . import notes, questions, sessions
+from .errors import Conflict, InvalidChange, Locked, NotFound
+from .forms import (
+    MoveQuestionForm,
+    QuestionForm,
+    SessionForm,
+    StartNoteForm,
+    note_sections_form,
+)
+from .permissions import question_in_case, session_in_case
+from .routes import bp, own_case
+
+
+def _case_and_session(case_id: str, session_id: str) -> tuple[Case, CounsellingSession]:
+    the_case = own_case(case_id)
+    return the_case, session_in_case(get_db(), the_case, session_id)
+
+
+@bp.route("/cases/<case_id>/sessions/new", methods=["GET", "POST"])
+def new_session(case_id: str) -> ResponseReturnValue:
+    the_case = own_case(case_id)
+    form = SessionForm()
+    if request.method == "GET":
+        form.held_on.data = date.today()
+    if form.validate_on_submit():
+        db = get_db()
+        session = sessions.add_session(db, the_case, form.held_on.data,
+                                       form.duration_minutes.data, form.attendance.data)
+        db.commit()
+        return redirect(url_for("cases.session", case_id=the_case.id, session_id=session.id))
+    return render_template("cases/session_form.html", case=the_case, form=form,
+                           session=None), 400 if form.errors else 200
+
+
+@bp.route("/cases/<case_id>/sessions/<session_id>/edit", methods=["GET", "POST"])
+def edit_session(case_id: str, session_id: str) -> ResponseReturnValue:
+    the_case, session = _case_and_session(case_id, session_id)
+    form = SessionForm(obj=session if request.method == "GET" else None)
+    if form.validate_on_submit():
+        sessions.update_session(session, form.held_on.data, form.duration_minutes.data,
+                                form.attendance.data)
+        get_db().commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("cases.session", case_id=the_case.id, session_id=session.id))
+    return render_template("cases/session_form.html", case=the_case, form=form,
+                           session=session), 400 if form.errors else 200
+
+
+def _render_session(the_case: Case, this_session: CounsellingSession,
+                    question_form: QuestionForm, status: int = 200) -> ResponseReturnValue:
+    db = get_db()
+    return render_template(
+        "cases/session.html", case=the_case, session=this_session,
+        note=notes.note_for_session(db, this_session),
+        agenda=questions.agenda_for(db, g.keyring, the_case, this_session),
+        asked=questions.asked_in(db, g.keyring, the_case, this_session),
+        question_form=question_form, move_form=MoveQuestionForm,
+        allowed_moves=questions.allowed_moves,
+        start_form=StartNoteForm(), last_note=notes.last_note_before(db, this_session),
+    ), status
+
+
+@bp.get("/cases/<case_id>/sessions/<session_id>")
+def session(case_id: str, session_id: str) -> ResponseReturnValue:
+    the_case, this_session = _case_and_session(case_id, session_id)
+    return _render_session(the_case, this_session, QuestionForm())
+
+
+# --- notes ------------------------------------------------------------------------------------
+
+
+def _render_note(the_case: Case, session: CounsellingSession, note: Note, form, status: int = 200,
+                 conflict: notes.Revision | None = None) -> ResponseReturnValue:
+    return render_template(
+        "cases/note.html", case=the_case, session=session, note=note, form=form,
+        sections=notes.TEMPLATES[note.template], conflict=conflict,
+        revision_count=len(notes.revisions(get_db(), g.keyring, note)),
+    ), status
+
+
+@bp.post("/cases/<case_id>/sessions/<session_id>/note/start")
+def start_note(case_id: str, session_id: str) -> ResponseReturnValue:
+    db = get_db()
+    the_case, this_session = _case_and_session(case_id, session_id)
+    form = StartNoteForm()
+    if form.validate_on_submit() and notes.note_for_session(db, this_session) is None:
+        last = notes.last_note_before(db, this_session) if form.from_last.data else None
+        notes.start_note(db, g.keyring, this_session, form.template.data, from_last=last)
+        db.commit()
+    return redirect(url_for("cases.note", case_id=the_case.id, session_id=this_session.id))
+
+
+def _note_of(this_session: CounsellingSession) -> Note:
+    note = notes.note_for_session(get_db(), this_session)
+    if note is None:
+        raise NotFound(this_session.id)
+    return note
+
+
+@bp.get("/cases/<case_id>/sessions/<session_id>/note")
+def note(case_id: str, session_id: str) -> ResponseReturnValue:
+    db = get_db()
+    the_case, this_session = _case_and_session(case_id, session_id)
+    the_note = notes.note_for_session(db, this_session)
+    if the_note is None:
+        return redirect(url_for("cases.session", case_id=the_case.id, session_id=session_id))
+    current = notes.current_revision(db, g.keyring, the_note)
+    form = note_sections_form(notes.TEMPLATES[the_note.template], current.sections)
+    form.edit_version.data = str(the_note.edit_version)
+    return _render_note(the_case, this_session, the_note, form)
+
+
+@bp.post("/cases/<case_id>/sessions/<session_id>/note")
+def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
+    """Save a draft, sign it, or amend a signed note — the button pressed says which."""
+    db = get_db()
+    the_case, this_session = _case_and_session(case_id, session_id)
+    the_note = _note_of(this_session)
+    form = note_sections_form(notes.TEMPLATES[the_note.template])
+    if not form.validate_on_submit():
+        return _render_note(the_case, this_session, the_note, form, 400)
+    sections = {key: getattr(form, f"section_{key}").data or ""
+                for key in notes.section_keys(the_note.template)}
+    raw_version = form.edit_version.data or ""
+    expected = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else -1
+    action = request.form.get("action", "save")
+    try:
+        if the_note.status == SIGNED:
+            notes.amend(db, g.keyring, the_note, sections, form.reason.data or "", expected)
+            message = _("Amendment saved. Earlier versions are kept.")
+        elif action == "sign":
+            if not form.confirm_sign.data:
+                form.confirm_sign.errors.append(_("Please tick the box to sign."))
+                return _render_note(the_case, this_session, the_note, form, 400)
+            notes.sign(db, g.keyring, the_note, sections, expected)
+            message = _("Signed. The note is now locked; changes become amendments.")
+        else:
+            notes.save_draft(db, g.keyring, the_note, sections, expected)
+            message = _("Draft saved.")
+    except Conflict:
+        db.rollback()
+        db.refresh(the_note)
+        form.edit_version.data = str(the_note.edit_version)
+        return _render_note(the_case, this_session, the_note, form, 409,
+                            conflict=notes.current_revision(db, g.keyring, the_note))
+    except InvalidChange:
+        form.reason.errors.append(_("Please say briefly why the signed note is changing."))
+        return _render_note(the_case, this_session, the_note, form, 400)
+    except Locked:
+        return redirect(url_for("cases.note", case_id=the_case.id, session_id=session_id))
+    db.commit()
+    flash(message, "success")
+    return redirect(url_for("cases.note", case_id=the_case.id, session_id=session_id))
+
+
+@bp.get("/cases/<case_id>/sessions/<session_id>/note/versions")
+def note_versions(case_id: str, session_id: str) -> ResponseReturnValue:
+    the_case, this_session = _case_and_session(case_id, session_id)
+    the_note = _note_of(this_session)
+    return render_template("cases/note_versions.html", case=the_case, session=this_session,
+                           note=the_note, sections=notes.TEMPLATES[the_note.template],
+                           revisions=notes.revisions(get_db(), g.keyring, the_note))
+
+
+# --- open questions ---------------------------------------------------------------------------
+
+
+@bp.post("/cases/<case_id>/sessions/<session_id>/questions")
+def ask_question(case_id: str, session_id: str) -> ResponseReturnValue:
+    db = get_db()
+    the_case, this_session = _case_and_session(case_id, session_id)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        questions.ask(db, g.keyring, this_session, form.text.data)
+        db.commit()
+        flash(_("Question recorded. It stays on the agenda until resolved or parked."),
+              "success")
+        return redirect(url_for("cases.session", case_id=the_case.id,
+                                session_id=this_session.id) + "#questions")
+    return _render_session(the_case, this_session, form, 400)
+
+
+@bp.get("/cases/<case_id>/questions")
+def question_history(case_id: str) -> ResponseReturnValue:
+    the_case = own_case(case_id)
+    return render_template("cases/questions.html", case=the_case,
+                           questions=questions.history(get_db(), g.keyring, the_case),
+                           move_form=MoveQuestionForm, allowed_moves=questions.allowed_moves)
+
+
+@bp.post("/cases/<case_id>/questions/<question_id>/move")
+def move_question(case_id: str, question_id: str) -> ResponseReturnValue:
+    db = get_db()
+    the_case = own_case(case_id)
+    question = question_in_case(db, the_case, question_id)
+    form = MoveQuestionForm()
+    session = None
+    if form.session_id.data:
+        session = session_in_case(db, the_case, form.session_id.data)
+    if form.validate_on_submit():
+        try:
+            questions.move(db, g.keyring, question, form.to_state.data, form.outcome.data or "",
+                           session)
+        except InvalidChange:
+            flash(_("That question can't move to that state from where it is."), "error")
+        else:
+            db.commit()
+            flash(_("Updated."), "success")
+    else:
+        flash(_("That didn't go through — please try again."), "error")
+    if session is not None:
+        return redirect(url_for("cases.session", case_id=the_case.id, session_id=session.id)
+                        + "#questions")
+    return redirect(url_for("cases.question_history", case_id=the_case.id))
+

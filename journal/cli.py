@@ -1,0 +1,91 @@
+"""Flask commands: prepare, db-upgrade, seed-demo, end-expired-sessions."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import func, inspect, select
+
+from . import instance_secrets, migrate
+from .auth import web_sessions
+from .auth.service import issue_setup_code, practice_exists
+from .db import engine_for, session_for
+from .models import User
+
+
+def _users_exist(app: Flask) -> bool:
+    if "users" not in inspect(engine_for(app)).get_table_names():
+        return False
+    with session_for(app) as db:
+        return bool(db.scalar(select(func.count()).select_from(User)))
+
+
+def prepare_instance(app: Flask) -> str | None:
+    """Create missing secrets, apply migrations; on an empty practice return a new set-up code."""
+    created = instance_secrets.create_missing(app.instance_path, _users_exist(app))
+    if created:
+        click.echo(f"Created instance secrets: {', '.join(created)} (in {app.instance_path}).")
+    migrate.upgrade(app)
+    with session_for(app) as db:
+        if practice_exists(db):
+            return None
+        code = issue_setup_code(db)
+        db.commit()
+        return code
+
+
+@click.command("prepare")
+def prepare_command() -> None:
+    """Create instance secrets if missing, apply migrations, print a set-up code if needed."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        code = prepare_instance(app)
+    except instance_secrets.MissingSecret as exc:
+        raise click.ClickException(str(exc)) from exc
+    if code:
+        bar = "=" * 64
+        click.echo(f"\n{bar}\n  Welcome. To set up your practice, open http://127.0.0.1:5000/\n"
+                   f"  and enter this one-time set-up code:\n\n      {code}\n\n"
+                   f"  (Only someone who can see this terminal can claim the practice.)\n{bar}\n")
+    else:
+        click.echo("The practice is set up and the database is up to date.")
+
+
+@click.command("db-upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade_command(revision: str) -> None:
+    """Apply database migrations."""
+    migrate.upgrade(current_app._get_current_object(), revision)  # type: ignore[attr-defined]
+    click.echo(f"Database upgraded to {revision}.")
+
+
+@click.command("end-expired-sessions")
+def end_expired_sessions_command() -> None:
+    """Delete sign-in sessions past their idle or absolute limit (safe to run from cron)."""
+    from .security import timeouts
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with app.test_request_context(), session_for(app) as db:
+        ended = web_sessions.purge_expired(db, timeouts())
+        db.commit()
+    click.echo(f"Ended {ended} expired session(s).")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Create a demo counsellor with three realistic cases (on an empty instance too)."""
+    from .seed import seed_demo
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        prepare_instance(app)
+        seed_demo(app, click.echo)
+    except instance_secrets.MissingSecret as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    for command in (prepare_command, db_upgrade_command, end_expired_sessions_command,
+                    seed_demo_command):
+        app.cli.add_command(command)

@@ -1,0 +1,74 @@
+"""All cryptography of the journal. No other module imports a cipher (DESIGN 3.3).
+
+Layers, outermost first:
+- kdf: passphrase -> Argon2id -> HKDF -> (login key, key-encryption key); recovery codes;
+  HMAC lookups under the pepper.
+- envelope: X25519 key pairs; HPKE wraps of case keys; AES-256-GCM sealing of keys and of
+  record fields with associated data naming table, row, column, case and content version.
+"""
+
+from .envelope import (
+    FieldRef,
+    decode_link_secret,
+    digests_equal,
+    encode_link_secret,
+    field_version,
+    generate_key_pair,
+    new_key,
+    open_field,
+    random_token,
+    reseal_field,
+    seal_field,
+    token_hash,
+    unwrap_key_with,
+    unwrap_secret,
+    wrap_key_to,
+    wrap_secret,
+)
+from .errors import CryptoError, DecryptionFailed, WeakParameters
+from .kdf import (
+    KdfParams,
+    PassphraseKeys,
+    derive_passphrase_keys,
+    login_verifier,
+    lookup_value,
+    new_recovery_code,
+    new_salt,
+    normalise_recovery_code,
+    recovery_key,
+    secret_lookup_and_key,
+    verifier_matches,
+)
+
+__all__ = [
+    "CryptoError",
+    "DecryptionFailed",
+    "FieldRef",
+    "KdfParams",
+    "PassphraseKeys",
+    "WeakParameters",
+    "decode_link_secret",
+    "derive_passphrase_keys",
+    "digests_equal",
+    "encode_link_secret",
+    "field_version",
+    "generate_key_pair",
+    "login_verifier",
+    "lookup_value",
+    "new_key",
+    "new_recovery_code",
+    "new_salt",
+    "normalise_recovery_code",
+    "open_field",
+    "random_token",
+    "recovery_key",
+    "reseal_field",
+    "seal_field",
+    "secret_lookup_and_key",
+    "token_hash",
+    "unwrap_key_with",
+    "unwrap_secret",
+    "verifier_matches",
+    "wrap_key_to",
+    "wrap_secret",
+]

@@ -1,0 +1,45 @@
+"""SQLAlchemy 2 typed models, split by area."""
+
+from .accounts import (
+    CLIENT,
+    COUNSELLOR,
+    CounsellorInvitation,
+    Practice,
+    SetupCode,
+    User,
+    WebSession,
+)
+from .casework import (
+    ANSWERED,
+    ATTENDANCE,
+    ATTENDED,
+    CANCELLED,
+    DID_NOT_ATTEND,
+    DRAFT,
+    OPEN,
+    PARKED,
+    PRIVATE,
+    QUESTION_STATES,
+    RESOLVED,
+    SCHEDULED,
+    SHARED,
+    SIGNED,
+    Case,
+    CaseKey,
+    CounsellingSession,
+    DirectoryEntry,
+    Note,
+    NoteRevision,
+    OpenQuestion,
+    Person,
+    QuestionEvent,
+)
+from .common import new_id, utcnow
+
+__all__ = [
+    "ANSWERED", "ATTENDANCE", "ATTENDED", "CANCELLED", "CLIENT", "COUNSELLOR", "DID_NOT_ATTEND",
+    "DRAFT", "OPEN", "PARKED", "PRIVATE", "QUESTION_STATES", "RESOLVED", "SCHEDULED", "SHARED",
+    "SIGNED", "Case", "CaseKey", "CounsellingSession", "CounsellorInvitation", "DirectoryEntry",
+    "Note", "NoteRevision", "OpenQuestion", "Person", "Practice", "QuestionEvent",
+    "SetupCode", "User", "WebSession", "new_id", "utcnow",
+]

@@ -1,0 +1,103 @@
+"""The practice, its users, their web sessions and counsellor invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..db import Base
+from .common import id_column, utcnow
+
+COUNSELLOR = "counsellor"
+CLIENT = "client"
+
+
+class Practice(Base):
+    """The one practice this server runs. Its name is not clinical and is stored in the clear."""
+
+    __tablename__ = "practice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SetupCode(Base):
+    """SHA-256 of the one-time set-up code printed in the operator's terminal."""
+
+    __tablename__ = "setup_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class User(Base):
+    """A counsellor or a client. Holds only KDF parameters, a verifier and wrapped keys."""
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = id_column()
+    role: Mapped[str] = mapped_column(String(16))
+    # HMAC(pepper, normalised login name): how every user is found at sign-in.
+    login_lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    # Counsellors' own login names are not clinical (DESIGN 3); clients' are never stored.
+    login_name: Mapped[str | None] = mapped_column(String(64))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    kdf_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    kdf_memory_kib: Mapped[int] = mapped_column(Integer)
+    kdf_iterations: Mapped[int] = mapped_column(Integer)
+    kdf_lanes: Mapped[int] = mapped_column(Integer)
+    verifier: Mapped[bytes] = mapped_column(LargeBinary(32))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    private_key_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    recovery_salt: Mapped[bytes] = mapped_column(LargeBinary(16))
+    private_key_recovery_wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    # Until the user confirms they stored their recovery code, every page leads back to it.
+    recovery_confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A counsellor's directory key (HPKE-wrapped to themself) seals the client names the
+    # dashboard lists, so the dashboard costs one public-key operation (DESIGN 3.6).
+    directory_key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    # Flask-Login's interface. A user object exists only once a session row decrypted.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.id
+
+    @property
+    def is_counsellor(self) -> bool:
+        return self.role == COUNSELLOR
+
+
+class WebSession(Base):
+    """A signed-in browser. The row is the identity (DESIGN 3.5)."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = id_column()
+    token_hash: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The user's private key, sealed under the random key only the cookie carries.
+    private_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class CounsellorInvitation(Base):
+    """A link the practice admin sent to a colleague. Only an HKDF lookup value is stored."""
+
+    __tablename__ = "counsellor_invitations"
+
+    id: Mapped[str] = id_column()
+    lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    invited_by: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,162 @@
+"""Request hooks that make the app safe by default.
+
+- The instance's secrets are loaded before anything else.
+- An empty practice leads every page to set-up.
+- Sign-in comes from the server-side session row (DESIGN 3.5); login is required for every
+  endpoint not on a short allow-list, so a new route is private unless someone decides otherwise.
+- CSRF on every state-changing request; strict headers and no-store on every response.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_login import LoginManager
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response
+
+from . import instance_secrets
+from .auth import web_sessions
+from .auth.service import practice_exists
+from .db import get_db
+from .keyring import Keyring
+
+# Endpoints anyone may reach. Everything else needs a signed-in user.
+PUBLIC_ENDPOINTS = frozenset(
+    {"static", "health", "auth.login", "auth.setup", "auth.join", "auth.join_submit",
+     "auth.recover"}
+)
+# While the practice is not set up, only these answer; everything else leads to set-up.
+SETUP_ENDPOINTS = frozenset({"static", "health", "auth.setup"})
+# Until a user confirms they stored their recovery code, only these answer.
+RECOVERY_CODE_ENDPOINTS = frozenset(
+    {"static", "health", "auth.recovery_code", "auth.confirm_recovery_code", "auth.logout"}
+)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+
+def session_cookie_name() -> str:
+    """`__Host-` prefixed over TLS (the browser then pins it to this host, path / and Secure)."""
+    return "__Host-journal" if request.is_secure else "journal"
+
+
+def timeouts() -> web_sessions.Timeouts:
+    cfg = current_app.config
+    return web_sessions.Timeouts(
+        idle=timedelta(minutes=cfg["SESSION_IDLE_MINUTES"]),
+        absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
+        touch_every=timedelta(seconds=cfg["SESSION_TOUCH_SECONDS"]),
+    )
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only a local path may be the target of a redirect after sign-in."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target
+
+
+def _practice_ready() -> bool:
+    # Set-up happens once and never reverses, so a positive answer may be remembered.
+    if current_app.extensions.get("journal_practice_ready"):
+        return True
+    ready = practice_exists(get_db())
+    current_app.extensions["journal_practice_ready"] = ready
+    return ready
+
+
+def _before_request() -> ResponseReturnValue | None:
+    endpoint = request.endpoint or ""
+    if endpoint in ("static", "health"):
+        return None
+    instance_secrets.load(current_app._get_current_object())  # type: ignore[attr-defined]
+    if not _practice_ready():
+        return None if endpoint in SETUP_ENDPOINTS else redirect(url_for("auth.setup"))
+    db = get_db()
+    cookie = request.cookies.get(session_cookie_name())
+    signed_in = web_sessions.resume(db, cookie, timeouts())
+    g.signed_in = signed_in
+    if signed_in is not None:
+        g.keyring = Keyring(db, signed_in.user, signed_in.private_key)
+    elif cookie:
+        g.clear_session_cookie = True
+        if endpoint not in PUBLIC_ENDPOINTS:
+            flash(_("For your privacy you were signed out after a while without activity. "
+                    "Please sign in again."), "info")
+    if signed_in is None and endpoint not in PUBLIC_ENDPOINTS:
+        target = request.full_path if request.method == "GET" else None
+        return redirect(url_for("auth.login", next=target.rstrip("?") if target else None))
+    if (signed_in is not None and not signed_in.user.recovery_confirmed
+            and endpoint not in RECOVERY_CODE_ENDPOINTS):
+        return redirect(url_for("auth.recovery_code"))
+    return None
+
+
+def set_session_cookie(value: str) -> None:
+    """Ask the response to carry a new sign-in cookie."""
+    g.new_session_cookie = value
+
+
+def clear_session_cookie() -> None:
+    """Ask the response to remove the sign-in cookie."""
+    g.clear_session_cookie = True
+
+
+def _after_request(response: Response) -> Response:
+    headers = response.headers
+    headers["Content-Security-Policy"] = CSP
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    headers["Cross-Origin-Resource-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), interest-cohort=()"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if request.endpoint != "static":
+        headers["Cache-Control"] = "no-store"
+        headers["Pragma"] = "no-cache"
+    secure = bool(current_app.config["COOKIE_SECURE"]) or request.is_secure
+    if g.get("new_session_cookie"):
+        response.set_cookie(session_cookie_name(), g.new_session_cookie, httponly=True,
+                            secure=secure, samesite="Strict", path="/")
+    elif g.get("clear_session_cookie"):
+        response.delete_cookie(session_cookie_name(), path="/", secure=secure, httponly=True,
+                               samesite="Strict")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """CSRF, Flask-Login from the session row, the allow-list, headers on every response."""
+    app.config.setdefault("SESSION_COOKIE_NAME", "journal_csrf")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config["COOKIE_SECURE"])
+    # Referrer-Policy: no-referrer means browsers send no Referer, which Flask-WTF's strict
+    # HTTPS check would demand. SameSite=Strict cookies plus the token already bind the form.
+    app.config["WTF_CSRF_SSL_STRICT"] = False
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    # Identity comes from the session row only; Flask-Login must not write into the cookie.
+    login_manager.session_protection = None
+    login_manager.request_loader(
+        lambda _request: g.signed_in.user if g.get("signed_in") else None
+    )
+    app.before_request(_before_request)
+    app.after_request(_after_request)
+
+    @app.get("/health")
+    def health() -> tuple[str, int, dict[str, str]]:
+        return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
