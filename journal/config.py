@@ -26,6 +26,9 @@ DEFAULTS: dict[str, Any] = {
     # Secure cookies work on http://127.0.0.1 and localhost in every current browser.
     # Only a load-test client that drops Secure cookies on plain http needs this off.
     "COOKIE_SECURE": True,
+    # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host. 0 = none:
+    # then a forged header from a client is ignored.
+    "TRUSTED_PROXIES": 0,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (short) sign-in does
     "BABEL_DEFAULT_LOCALE": "en",
     "TESTING": False,
@@ -40,6 +43,7 @@ _ENV_PARSERS: dict[str, Any] = {
     "SESSION_IDLE_MINUTES": int,
     "SESSION_ABSOLUTE_HOURS": int,
     "INVITATION_DAYS": int,
+    "TRUSTED_PROXIES": int,
     "COOKIE_SECURE": lambda v: v.strip().lower() not in {"0", "false", "no", "off"},
 }
 

@@ -35,6 +35,14 @@ def _render(status: int, title: str, message: str, **extra: object) -> tuple[str
                            **extra), status
 
 
+def signed_out_while_typing() -> tuple[str, int]:
+    """A form posted after the session ended: show what was typed so it can be saved again."""
+    return _render(401, _("You were signed out while you were writing"),
+                   _("For your privacy, sessions end after a while without activity. Nothing "
+                     "new was saved. Your words are below — copy them, sign in again in a new "
+                     "tab, and paste them back."), kept=kept_fields(), sign_in=True)
+
+
 def _csrf_error(exc: CSRFError) -> tuple[str, int]:
     return _render(400, _("This page had gone stale"),
                    _("For your safety, forms expire when you sign out or after a while. "

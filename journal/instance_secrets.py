@@ -12,6 +12,8 @@ import secrets
 from dataclasses import dataclass
 
 from flask import Flask, current_app
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 NAMES = ("secret_key", "pepper", "audit_key")
 
@@ -85,6 +87,15 @@ def pepper() -> bytes:
     return load(current_app._get_current_object()).pepper  # type: ignore[attr-defined]
 
 
+class _LazySecretSessionInterface(SecureCookieSessionInterface):
+    """Flask opens the cookie session before any before_request hook runs, so SECRET_KEY must
+    be read from instance/ here, on first use, rather than in create_app."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        load(app)
+        return super().get_signing_serializer(app)
+
+
 def init_app(app: Flask) -> None:
-    """Load secrets before the first request needs SECRET_KEY or the pepper."""
-    app.before_request(lambda: load(app) and None)
+    """Read the secrets from instance/ when a request first needs SECRET_KEY or the pepper."""
+    app.session_interface = _LazySecretSessionInterface()

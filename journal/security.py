@@ -23,6 +23,7 @@ from . import instance_secrets
 from .auth import web_sessions
 from .auth.service import practice_exists
 from .db import get_db
+from .errors import signed_out_while_typing
 from .keyring import Keyring
 
 # Endpoints anyone may reach. Everything else needs a signed-in user.
@@ -96,6 +97,9 @@ def _before_request() -> ResponseReturnValue | None:
             flash(_("For your privacy you were signed out after a while without activity. "
                     "Please sign in again."), "info")
     if signed_in is None and endpoint not in PUBLIC_ENDPOINTS:
+        if request.method == "POST":
+            # Never drop what someone typed because their session ended meanwhile.
+            return signed_out_while_typing()
         target = request.full_path if request.method == "GET" else None
         return redirect(url_for("auth.login", next=target.rstrip("?") if target else None))
     if (signed_in is not None and not signed_in.user.recovery_confirmed

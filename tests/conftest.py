@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from journal import create_app, instance_secrets, migrate
 from journal.db import Base, engine_for
@@ -172,3 +174,45 @@ def new_session(browser: Browser, case_id: str, held_on: str = "2026-11-02",
         "held_on": held_on, "duration_minutes": "50", "attendance": attendance})
     assert resp.status_code == 302, resp.get_data(as_text=True)
     return resp.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+
+
+# --- a live server and Debian's Chromium, driven by Playwright (never a downloaded browser) --
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture
+def live_app(tmp_path, template_db):
+    app = make_app(tmp_path, template_db)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
+    yield app
+    server.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def page(live_app) -> Iterator:
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail("Debian's chromium is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+        context = browser.new_context(viewport={"width": 360, "height": 780})
+        page = context.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.problems = problems
+        yield page
+        context.close()
+        browser.close()

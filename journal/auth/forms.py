@@ -5,33 +5,38 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length
+from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
 from .passphrases import MAX_LENGTH
 
 _REQUIRED = _l("Please fill this in.")
+# Login and practice names are stored in the clear: printable characters only.
+_PRINTABLE = Regexp(r"^[^\x00-\x1f\x7f]*\Z", message=_l("Please use letters, digits and "
+                                                         "punctuation only."))
 
 
 def login_name_field() -> StringField:
     return StringField(
         _l("Login name"),
-        validators=[DataRequired(_REQUIRED), Length(min=3, max=64)],
+        validators=[DataRequired(_REQUIRED), Length(min=3, max=64), _PRINTABLE],
         description=_l("What you will type to sign in. 3 to 64 characters."),
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
 
 
 def new_passphrase_fields() -> tuple[PasswordField, PasswordField]:
+    # The same kind words as the policy (passphrases.py), not WTForms' "Field cannot be longer".
+    too_long = _l("Please keep it to %(max)d characters or fewer.")
     passphrase = PasswordField(
         _l("Passphrase"),
-        validators=[InputRequired(_REQUIRED), Length(max=MAX_LENGTH)],
+        validators=[InputRequired(_REQUIRED), Length(max=MAX_LENGTH, message=too_long)],
         description=_l("At least 12 characters. A few unrelated words you can remember "
                        "work well. Nobody — not even us — can reset it for you."),
         render_kw={"autocomplete": "new-password"},
     )
     confirm = PasswordField(
         _l("The same passphrase again"),
-        validators=[InputRequired(_REQUIRED), Length(max=MAX_LENGTH)],
+        validators=[InputRequired(_REQUIRED), Length(max=MAX_LENGTH, message=too_long)],
         render_kw={"autocomplete": "new-password"},
     )
     return passphrase, confirm
@@ -44,7 +49,8 @@ class SetupForm(FlaskForm):
         render_kw={"autocomplete": "off", "spellcheck": "false"},
     )
     practice_name = StringField(
-        _l("Name of your practice"), validators=[DataRequired(_REQUIRED), Length(max=120)],
+        _l("Name of your practice"),
+        validators=[DataRequired(_REQUIRED), Length(max=120), _PRINTABLE],
         description=_l("Shown at the top of every page. It is not kept secret."),
     )
     login_name = login_name_field()

@@ -14,7 +14,6 @@ from ..models import (
     OPEN,
     PARKED,
     PRIVATE,
-    QUESTION_STATES,
     RESOLVED,
     SHARED,
     Case,
@@ -31,11 +30,12 @@ MAX_QUESTION_CHARS = 1_000
 MAX_OUTCOME_CHARS = 2_000
 # Questions still waiting for the client or for the next session.
 CARRIED_FORWARD = (OPEN, ANSWERED)
+# Allowed moves, the likeliest next step first (it is the form's default).
 _MOVES = {
-    OPEN: {ANSWERED, RESOLVED, PARKED},
-    ANSWERED: {OPEN, RESOLVED, PARKED},
-    PARKED: {OPEN, RESOLVED},
-    RESOLVED: {OPEN},
+    OPEN: (ANSWERED, RESOLVED, PARKED),
+    ANSWERED: (RESOLVED, OPEN, PARKED),
+    PARKED: (OPEN, RESOLVED),
+    RESOLVED: (OPEN,),
 }
 
 
@@ -58,8 +58,8 @@ class QuestionView:
 
 
 def allowed_moves(state: str) -> list[str]:
-    """The states a question in `state` may move to, in a stable order."""
-    return [s for s in QUESTION_STATES if s in _MOVES.get(state, set())]
+    """The states a question in `state` may move to, the likeliest first."""
+    return list(_MOVES.get(state, ()))
 
 
 def ask(db: Session, keyring: Keyring, session: CounsellingSession, text: str) -> OpenQuestion:
@@ -84,7 +84,7 @@ def ask(db: Session, keyring: Keyring, session: CounsellingSession, text: str) -
 def move(db: Session, keyring: Keyring, question: OpenQuestion, to_state: str, outcome: str,
          session: CounsellingSession | None = None) -> None:
     """Move a question to another state, with an optional short outcome (counsellor only)."""
-    if to_state not in _MOVES.get(question.state, set()):
+    if to_state not in _MOVES.get(question.state, ()):
         raise InvalidChange(to_state)
     outcome = outcome.strip()
     if len(outcome) > MAX_OUTCOME_CHARS:
