@@ -92,7 +92,12 @@ class _LazySecretSessionInterface(SecureCookieSessionInterface):
     be read from instance/ here, on first use, rather than in create_app."""
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
-        load(app)
+        try:
+            load(app)
+        except MissingSecret:
+            # No cookie session then; the request fails in before_request, where the error
+            # handler can still render its page (raising here left no session to render with).
+            return None
         return super().get_signing_serializer(app)
 
 

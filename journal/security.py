@@ -63,10 +63,12 @@ def timeouts() -> web_sessions.Timeouts:
 
 def is_safe_next(target: str | None) -> bool:
     """Only a local path may be the target of a redirect after sign-in."""
-    if not target:
+    # Browsers drop tabs and newlines and treat "\\" like "/", so "/\t/evil.example" and
+    # "///evil.example" would lead off-site although urlsplit finds no host in the latter.
+    if not target or target.startswith("//") or any(ch < " " or ch == "\\" for ch in target):
         return False
     parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and target.startswith("/") and "\\" not in target
+    return not parts.scheme and not parts.netloc and target.startswith("/")
 
 
 def _practice_ready() -> bool:
@@ -163,4 +165,9 @@ def init_app(app: Flask) -> None:
 
     @app.get("/health")
     def health() -> tuple[str, int, dict[str, str]]:
+        # Unhealthy when the instance secrets are missing: every real page would fail.
+        try:
+            instance_secrets.load(app)
+        except instance_secrets.MissingSecret:
+            return "instance secrets missing", 503, {"Content-Type": "text/plain"}
         return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}

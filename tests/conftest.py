@@ -191,6 +191,7 @@ def live_app(tmp_path, template_db):
     yield app
     server.shutdown()
     thread.join(5)
+    engine_for(app).dispose()
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from conftest import Browser, invite_and_join, new_case, new_session
-from journal.db import session_for
+from journal.db import engine_for, session_for
 from journal.models import (
     Case,
     CaseKey,
@@ -21,6 +20,8 @@ from journal.models import (
     Person,
     QuestionEvent,
 )
+
+from conftest import Browser, invite_and_join, new_case, new_session
 
 
 def text_of(resp) -> str:
@@ -378,5 +379,8 @@ def test_the_first_request_after_start_renders_a_form(tmp_path, template_db):
     from conftest import make_app
 
     fresh = make_app(tmp_path, template_db)
-    resp = fresh.test_client().get("/", follow_redirects=True)
-    assert resp.status_code == 200 and "<form" in resp.get_data(as_text=True)
+    try:
+        resp = fresh.test_client().get("/", follow_redirects=True)
+        assert resp.status_code == 200 and "<form" in resp.get_data(as_text=True)
+    finally:
+        engine_for(fresh).dispose()

@@ -140,6 +140,7 @@ def recover() -> ResponseReturnValue:
             account = service.recover(db, form.login_name.data, form.recovery_code.data,
                                       form.passphrase.data, form.confirm.data, kdf_settings())
         except service.BadCredentials:
+            form.recovery_code.data = ""  # a secret: never echoed back into the page
             form.recovery_code.errors.append(
                 _("That login name and recovery code don't match. Please check the code."))
         except service.PolicyError as exc:

@@ -16,6 +16,7 @@ from ..models import (
     Practice,
     SetupCode,
     User,
+    is_id,
     new_id,
     utcnow,
 )
@@ -285,7 +286,7 @@ def accept_counsellor_invitation(
 
 def revoke_counsellor_invitation(db: Session, admin: User, invitation_id: str) -> bool:
     """Revoke an unused invitation this admin's practice issued."""
-    invitation = db.get(CounsellorInvitation, invitation_id)
+    invitation = db.get(CounsellorInvitation, invitation_id) if is_id(invitation_id) else None
     if invitation is None or invitation.used_at or invitation.revoked_at:
         return False
     invitation.revoked_at = utcnow()

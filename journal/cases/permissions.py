@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ..models import Case, CounsellingSession, Note, OpenQuestion, Person, User
+from ..models import Case, CounsellingSession, Note, OpenQuestion, Person, User, is_id
 from .errors import NotFound
 
 
@@ -15,14 +15,14 @@ def can_read_case(user: User, case: Case) -> bool:
 
 def case_for_counsellor(db: Session, user: User, case_id: str) -> Case:
     """The case if it is this counsellor's, else NotFound."""
-    case = db.get(Case, case_id) if len(case_id) <= 36 else None
+    case = db.get(Case, case_id) if is_id(case_id) else None
     if case is None or not can_read_case(user, case):
         raise NotFound(case_id)
     return case
 
 
 def _child_of(db: Session, model: type, case: Case, object_id: str):  # noqa: ANN202
-    obj = db.get(model, object_id) if len(object_id) <= 36 else None
+    obj = db.get(model, object_id) if is_id(object_id) else None
     if obj is None or obj.case_id != case.id:
         raise NotFound(object_id)
     return obj

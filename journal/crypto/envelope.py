@@ -94,8 +94,13 @@ def generate_key_pair() -> tuple[bytes, bytes]:
     )
 
 
+def _encode_parts(*parts: str) -> bytes:
+    """Length-prefixed, so no choice of ids can make two different lists encode alike."""
+    return b"".join(b"%d:%s;" % (len(p.encode()), p.encode()) for p in parts)
+
+
 def _key_ad(purpose: str, *ids: str) -> bytes:
-    return ("journal/v1/" + purpose + "|" + "|".join(ids)).encode()
+    return _encode_parts("journal/v1/key", purpose, *ids)
 
 
 def wrap_secret(key: bytes, secret: bytes, purpose: str, *ids: str) -> bytes:
@@ -141,9 +146,9 @@ class FieldRef:
 
     def associated_data(self, version: int) -> bytes:
         """The associated data: table, row id, column, case and the field's content version."""
-        return "|".join(
-            ("journal/v1/field", self.table, self.row_id, self.column, self.case_id, str(version))
-        ).encode()
+        return _encode_parts(
+            "journal/v1/field", self.table, self.row_id, self.column, self.case_id, str(version)
+        )
 
 
 def seal_field(key: bytes, plaintext: str, ref: FieldRef, version: int) -> bytes:

@@ -34,12 +34,12 @@ from .casework import (
     Person,
     QuestionEvent,
 )
-from .common import new_id, utcnow
+from .common import is_id, new_id, utcnow
 
 __all__ = [
     "ANSWERED", "ATTENDANCE", "ATTENDED", "CANCELLED", "CLIENT", "COUNSELLOR", "DID_NOT_ATTEND",
     "DRAFT", "OPEN", "PARKED", "PRIVATE", "QUESTION_STATES", "RESOLVED", "SCHEDULED", "SHARED",
     "SIGNED", "Case", "CaseKey", "CounsellingSession", "CounsellorInvitation", "DirectoryEntry",
     "Note", "NoteRevision", "OpenQuestion", "Person", "Practice", "QuestionEvent",
-    "SetupCode", "User", "WebSession", "new_id", "utcnow",
+    "SetupCode", "User", "WebSession", "is_id", "new_id", "utcnow",
 ]

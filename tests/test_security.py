@@ -1,0 +1,352 @@
+"""Safe by default (DESIGN 3, "Around it"): login required except a short allow-list, CSRF on
+every POST, strict headers on every response, kind error pages, 404 for ids that are not
+yours, and GET requests that change nothing."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask, url_for
+from sqlalchemy import select
+from werkzeug.routing import Rule
+
+from journal.db import Base, engine_for, session_for
+from journal.security import PUBLIC_ENDPOINTS
+
+from conftest import (
+    Browser,
+    invite_and_join,
+    make_app,
+    new_case,
+    new_session,
+    set_up_practice,
+)
+
+EXPECTED_PUBLIC = {"static", "health", "auth.login", "auth.setup", "auth.join",
+                   "auth.join_submit", "auth.recover"}
+TYPED = "Words typed before the page went stale"
+SECRETS = {"passphrase": "never echo this passphrase", "current": "never echo the current one",
+           "confirm": "never echo the confirmation", "recovery_code": "NEVR-ECHO-CODE",
+           "secret": "never-echo-the-invitation-secret"}
+
+
+def text_of(resp: Any) -> str:
+    return resp.get_data(as_text=True)
+
+
+def location(resp: Any) -> str:
+    return resp.headers.get("Location", "")
+
+
+def rules(app: Flask, method: str) -> list[Rule]:
+    return sorted((r for r in app.url_map.iter_rules()
+                   if method in (r.methods or ()) and r.endpoint != "static"),
+                  key=lambda r: r.rule)
+
+
+def build(app: Flask, rule: Rule, ids: dict[str, str], default: str | None = None) -> str:
+    """The rule's URL with its parameters filled from ids (or default, or a random uuid)."""
+    values = {arg: ids.get(arg, default or str(uuid.uuid4())) for arg in rule.arguments}
+    with app.test_request_context():
+        return url_for(rule.endpoint, **values)
+
+
+def snapshot(app: Flask) -> dict[str, list[str]]:
+    """Every row of every table, except web_sessions.last_seen (the one thing a GET may touch)."""
+    state: dict[str, list[str]] = {}
+    with engine_for(app).connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            columns = [c for c in table.columns
+                       if not (table.name == "web_sessions" and c.name == "last_seen")]
+            rows = conn.execute(select(*columns)).all()
+            state[table.name] = sorted(repr(tuple(row)) for row in rows)
+    return state
+
+
+def counts(state: dict[str, list[str]]) -> dict[str, int]:
+    return {name: len(rows) for name, rows in state.items()}
+
+
+def populate(browser: Browser, name: str = "Robin Example") -> dict[str, str]:
+    """A case with a session, a started note, a person and an open question, made in the UI."""
+    case_id = new_case(browser, name)
+    session_id = new_session(browser, case_id)
+    assert browser.post(f"/cases/{case_id}/sessions/{session_id}/note/start",
+                        {"template": "narrative"}).status_code == 302
+    assert browser.post(f"/cases/{case_id}/people",
+                        {"name": "Sam", "relation": "brother"}).status_code == 302
+    people = text_of(browser.get(f"/cases/{case_id}/people"))
+    person_id = re.findall(rf"/cases/{case_id}/people/([0-9a-f-]{{36}})", people)[0]
+    assert browser.post(f"/cases/{case_id}/sessions/{session_id}/questions",
+                        {"text": "What would rest look like?"}).status_code == 302
+    page = text_of(browser.get(f"/cases/{case_id}/sessions/{session_id}"))
+    question_id = re.findall(r'id="q-([0-9a-f-]{36})"', page)[0]
+    return {"case_id": case_id, "session_id": session_id, "person_id": person_id,
+            "question_id": question_id}
+
+
+def invitation_id(admin: Browser) -> str:
+    page = text_of(admin.post("/practice/invitations"))
+    return re.findall(r"/practice/invitations/([0-9a-f-]{36})/revoke", page)[-1]
+
+
+@pytest.fixture
+def ids(app: Flask, counsellor: Browser) -> dict[str, str]:
+    """Real ids of everything the signed-in admin counsellor 'ada' owns."""
+    return {**populate(counsellor), "invitation_id": invitation_id(counsellor)}
+
+
+# --- login required by default ----------------------------------------------------------------
+
+
+def test_the_allow_list_is_exactly_this_short_list(app):
+    assert set(PUBLIC_ENDPOINTS) == EXPECTED_PUBLIC
+    endpoints = {r.endpoint for r in app.url_map.iter_rules()}
+    assert EXPECTED_PUBLIC <= endpoints
+
+
+def test_every_other_endpoint_needs_sign_in(app, browser):
+    set_up_practice(app, browser)
+    anonymous = Browser(app.test_client())
+    anonymous.token()
+    before = snapshot(app)
+    checked = set()
+    for method in ("GET", "POST"):
+        for rule in rules(app, method):
+            if rule.endpoint in EXPECTED_PUBLIC:
+                continue
+            url = build(app, rule, {})
+            resp = anonymous.get(url) if method == "GET" else anonymous.post(url, {"x": "y"})
+            if resp.status_code == 302:
+                assert location(resp).split("?")[0] == "/login", (method, url)
+            else:
+                # 401: a POST after sign-out gets a kind page that keeps what was typed.
+                allowed = {404, 405} | ({401} if method == "POST" else set())
+                assert resp.status_code in allowed, (method, url, resp.status_code)
+            assert 'id="recovery-code"' not in text_of(resp)
+            checked.add(rule.endpoint)
+    assert {"cases.dashboard", "cases.case", "auth.account", "practice.admin",
+            "cases.save_note", "auth.logout"} <= checked
+    assert snapshot(app) == before
+
+
+def test_public_pages_answer_without_sign_in(app, browser):
+    set_up_practice(app, browser)
+    anonymous = Browser(app.test_client())
+    for url in ("/login", "/join", "/recover", "/health", "/static/css/journal.css"):
+        with anonymous.get(url) as resp:
+            assert resp.status_code == 200, url
+
+
+# --- CSRF -------------------------------------------------------------------------------------
+
+
+def test_every_post_without_csrf_token_is_refused_kindly(app, counsellor, ids):
+    before = snapshot(app)
+    post_rules = rules(app, "POST")
+    assert len(post_rules) >= 10
+    for rule in post_rules:
+        url = build(app, rule, ids)
+        resp = counsellor.post(url, {"name": TYPED, "text": TYPED, **SECRETS}, csrf=False)
+        page = text_of(resp)
+        assert resp.status_code == 400, (url, resp.status_code)
+        assert "gone stale" in page, url
+        assert TYPED in page, url
+        for secret in SECRETS.values():
+            assert secret not in page, (url, secret)
+        assert not re.search(r">\s*passphrase\s*<", page), url
+    assert snapshot(app) == before
+    # Still signed in: a refused sign-out or "sign out everywhere" did nothing.
+    assert counsellor.get("/").status_code == 200
+
+
+def test_a_wrong_csrf_token_is_refused_too(app, counsellor):
+    resp = counsellor.post("/cases/new", {"name": TYPED, "csrf_token": "forged"})
+    assert resp.status_code == 400 and "gone stale" in text_of(resp)
+    other = Browser(app.test_client())
+    resp = counsellor.post("/cases/new", {"name": TYPED, "csrf_token": other.token()})
+    assert resp.status_code == 400
+
+
+# --- headers ----------------------------------------------------------------------------------
+
+
+def assert_secure_headers(resp: Any, what: str, https: bool = False) -> None:
+    headers = resp.headers
+    csp = headers.get("Content-Security-Policy", "")
+    assert "frame-ancestors 'none'" in csp, what
+    assert "default-src 'self'" in csp and "object-src 'none'" in csp, what
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, what
+    assert headers.get("X-Content-Type-Options") == "nosniff", what
+    assert headers.get("Referrer-Policy") == "no-referrer", what
+    assert headers.get("Cross-Origin-Opener-Policy") == "same-origin", what
+    if resp.mimetype == "text/html":
+        assert "no-store" in headers.get("Cache-Control", ""), what
+    if https:
+        assert headers.get("Strict-Transport-Security", "").startswith("max-age="), what
+    else:
+        assert "Strict-Transport-Security" not in headers, what
+
+
+def test_security_headers_on_every_kind_of_response(app, counsellor, ids):
+    anonymous = Browser(app.test_client())
+    responses = {
+        "dashboard": counsellor.get("/"),
+        "case": counsellor.get(f"/cases/{ids['case_id']}"),
+        "redirect": anonymous.get("/"),
+        "login": anonymous.get("/login"),
+        "404": counsellor.get("/cases/nope"),
+        "404 unknown path": anonymous.get("/no/such/page"),
+        "400": counsellor.post("/cases/new", {"name": TYPED}, csrf=False),
+        "405": counsellor.get("/logout"),
+        "413": counsellor.post("/cases/new", {"name": "x" * (600 * 1024)}),
+        "post redirect": counsellor.post("/cases/new", {"name": "Kim"}),
+        "health": anonymous.get("/health"),
+        "static": anonymous.get("/static/css/journal.css"),
+    }
+    assert responses["400"].status_code == 400
+    assert responses["405"].status_code == 405
+    assert responses["413"].status_code == 413
+    assert responses["post redirect"].status_code == 302
+    for what, resp in responses.items():
+        assert_secure_headers(resp, what)
+    for what in ("dashboard", "login", "404", "400", "413"):
+        assert responses[what].mimetype == "text/html", what
+        assert "no-store" in responses[what].headers["Cache-Control"], what
+    for resp in responses.values():
+        resp.close()
+
+
+def test_hsts_only_over_https(app, counsellor):
+    https = app.test_client()
+    for url in ("/login", "/", "/nope", "/health"):
+        assert_secure_headers(https.get(url, base_url="https://localhost"), url, https=True)
+        assert_secure_headers(counsellor.get(url), url, https=False)
+
+
+def test_pages_need_no_inline_script_or_style(app, counsellor, ids):
+    """The CSP forbids inline code, so no page may rely on it."""
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=", re.I)
+    for rule in rules(app, "GET"):
+        page = text_of(counsellor.get(build(app, rule, ids)))
+        assert not inline.search(page), rule.rule
+
+
+# --- sizes and ids ----------------------------------------------------------------------------
+
+
+def test_an_oversized_body_gets_a_kind_413(app, counsellor):
+    body = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    resp = counsellor.post("/cases/new", {"name": body})
+    page = text_of(resp)
+    assert resp.status_code == 413
+    assert "more than we can take" in page
+    assert "xxxxxxxxxx" not in page
+    assert counsellor.get("/").status_code == 200
+
+
+MALFORMED = ("garbage", "x" * 500, "\x00", "0" * 36, "1;DROP TABLE cases", "ü" * 40, "%",
+             "00000000-0000-0000-0000-000000000000")
+
+
+def test_malformed_ids_are_404(app, counsellor, ids):
+    for method in ("GET", "POST"):
+        for rule in rules(app, method):
+            if not rule.arguments:
+                continue
+            for bad in MALFORMED:
+                urls = {build(app, rule, {}, default=bad)}
+                if "case_id" in rule.arguments and len(rule.arguments) > 1:
+                    urls.add(build(app, rule, {"case_id": ids["case_id"]}, default=bad))
+                for url in urls:
+                    resp = (counsellor.get(url) if method == "GET"
+                            else counsellor.post(url, {"session_id": bad}))
+                    assert resp.status_code == 404, (method, url, resp.status_code)
+                    assert "find that page" in text_of(resp)
+
+
+def test_another_counsellors_ids_are_404(app, counsellor, ids):
+    bea = invite_and_join(app, counsellor, "bea")
+    theirs = populate(bea, "Bea's Client")
+    before = snapshot(app)
+    for method in ("GET", "POST"):
+        for rule in rules(app, method):
+            if "case_id" not in rule.arguments:
+                continue
+            variants = [theirs]
+            # Mixed: ada's own case with bea's session, person or question.
+            if len(rule.arguments) > 1:
+                variants.append({**theirs, "case_id": ids["case_id"]})
+            for values in variants:
+                url = build(app, rule, values)
+                resp = (counsellor.get(url) if method == "GET" else counsellor.post(
+                    url, {"name": "Mallory", "text": "x", "pseudonym": "C-AAAA",
+                          "session_id": theirs["session_id"], "to_state": "parked",
+                          "held_on": "2026-01-01", "duration_minutes": "50",
+                          "attendance": "attended"}))
+                assert resp.status_code == 404, (method, url, resp.status_code)
+                assert "Bea&#39;s Client" not in text_of(resp)
+    assert snapshot(app) == before
+    # Bea still sees her case; ada's dashboard does not list it.
+    assert "Bea&#39;s Client" in text_of(bea.get("/"))
+    assert "Bea&#39;s Client" not in text_of(counsellor.get("/"))
+
+
+# --- GET changes nothing ----------------------------------------------------------------------
+
+
+def test_no_get_changes_the_database(app, counsellor, ids):
+    before = snapshot(app)
+    urls = [build(app, rule, ids) for rule in rules(app, "GET")]
+    urls += ["/?closed=1", "/?page=2", f"/cases/{ids['case_id']}?page=2", "/nope",
+             "/static/css/journal.css", "/setup", "/join", "/recover"]
+    for url in urls:
+        with counsellor.get(url) as resp:
+            assert resp.status_code in (200, 302, 404), (url, resp.status_code)
+    assert any("/note/versions" in url for url in urls)
+    after = snapshot(app)
+    assert counts(after) == counts(before)
+    assert after == before
+
+
+# --- 500 --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fragile_app(tmp_path: Any, template_db: str | None) -> Iterator[Flask]:
+    """An app that renders its 500 page (as in production) and has a route that fails."""
+    app = make_app(tmp_path, template_db, RENDER_SERVER_ERRORS=True)
+
+    @app.route("/boom", methods=["GET", "POST"])
+    def boom() -> str:
+        raise RuntimeError("internal detail 8f3a: SELECT secret FROM notes")
+
+    yield app
+    engine_for(app).dispose()
+
+
+def test_a_server_error_is_kind_and_reveals_nothing(fragile_app, caplog):
+    browser = Browser(fragile_app.test_client())
+    set_up_practice(fragile_app, browser)
+    # A new route is private until someone adds it to the allow-list.
+    assert location(Browser(fragile_app.test_client()).get("/boom")).startswith("/login")
+    for resp in (browser.get("/boom"),
+                 browser.post("/boom", {"text": "A private reflection", "passphrase": "pw"})):
+        page = text_of(resp)
+        assert resp.status_code == 500
+        assert "Something went wrong on our side" in page
+        for leak in ("Traceback", "RuntimeError", "8f3a", "SELECT", "File \"", "pw\""):
+            assert leak not in page
+        assert_secure_headers(resp, "500")
+    # The log names the error and the endpoint, never what was typed.
+    logged = " ".join(r.getMessage() for r in caplog.records)
+    assert "RuntimeError" in logged
+    assert "A private reflection" not in logged
+    # The app still works after the error.
+    assert browser.get("/").status_code == 200
+    with session_for(fragile_app) as db:
+        assert db.scalar(select(Base.metadata.tables["users"].c.login_name)) == "ada"
