@@ -38,11 +38,13 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
 
     from .auth.routes import bp as auth_bp
     from .cases.routes import bp as cases_bp
+    from .portal.routes import bp as portal_bp
     from .practice.routes import bp as practice_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(practice_bp)
+    app.register_blueprint(portal_bp)
 
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from . import crypto
 from .models import CaseKey, User
 
-DIRECTORY = "directory"
+DIRECTORY = "directory"  # a counsellor's key for the names their dashboard lists
+DRAFTS = "drafts"  # a client's key for reflections nobody else may read yet
 
 
 class NoKey(LookupError):
@@ -39,13 +40,20 @@ class Keyring:
             )
         return self._opened[memo]
 
-    def directory_key(self) -> bytes:
-        """The counsellor's directory key, which seals the client names their dashboard lists."""
-        memo = (DIRECTORY, DIRECTORY)
+    def _own_key(self, purpose: str, wrapped: bytes | None) -> bytes:
+        memo = (purpose, purpose)
         if memo not in self._opened:
-            if self.user.directory_key_wrapped is None:
-                raise NoKey(DIRECTORY)
+            if wrapped is None:
+                raise NoKey(purpose)
             self._opened[memo] = crypto.unwrap_key_with(
-                self.private_key, self.user.directory_key_wrapped, DIRECTORY, "-", self.user.id
+                self.private_key, wrapped, purpose, "-", self.user.id
             )
         return self._opened[memo]
+
+    def directory_key(self) -> bytes:
+        """The counsellor's directory key, which seals the client names their dashboard lists."""
+        return self._own_key(DIRECTORY, self.user.directory_key_wrapped)
+
+    def draft_key(self) -> bytes:
+        """The client's own key for unshared drafts (DESIGN 3.2)."""
+        return self._own_key(DRAFTS, self.user.draft_key_wrapped)

@@ -29,7 +29,7 @@ from .keyring import Keyring
 # Endpoints anyone may reach. Everything else needs a signed-in user.
 PUBLIC_ENDPOINTS = frozenset(
     {"static", "health", "auth.login", "auth.setup", "auth.join", "auth.join_submit",
-     "auth.recover"}
+     "auth.recover", "portal.invite", "portal.invite_submit", "portal.resume"}
 )
 # While the practice is not set up, only these answer; everything else leads to set-up.
 SETUP_ENDPOINTS = frozenset({"static", "health", "auth.setup"})

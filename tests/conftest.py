@@ -217,3 +217,50 @@ def page(live_app) -> Iterator:
         yield page
         context.close()
         browser.close()
+
+
+# --- clients --------------------------------------------------------------------------------
+
+
+def invitation_link(counsellor: Browser, case_id: str, readmit: bool = False) -> str:
+    """The counsellor creates an invitation link for the case's client."""
+    data = {"readmit": "1"} if readmit else {}
+    page = counsellor.post(f"/cases/{case_id}/invitation", data).get_data(as_text=True)
+    match = re.search(r'id="invite-link" class="code" readonly value="([^"]+)"', page)
+    assert match, page
+    return match.group(1)
+
+
+def join_as_client(app: Flask, counsellor: Browser, case_id: str, login: str,
+                   passphrase: str = PASSPHRASE) -> Browser:
+    """The client opens the link in their own browser, joins and confirms their code."""
+    link = invitation_link(counsellor, case_id)
+    client = Browser(app.test_client())
+    resp = client.post("/portal/invite", {"secret": link.split("#", 1)[1], "login_name": login,
+                                          "passphrase": passphrase, "confirm": passphrase})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    assert client.post("/account/recovery-code/confirm", {"stored": "y"}).status_code == 302
+    return client
+
+
+def start_reflection(client: Browser) -> str:
+    """A new draft reflection; returns its id."""
+    resp = client.post("/portal/reflections/new")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return resp.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+
+
+def reflection_version(client: Browser, reflection_id: str) -> str:
+    page = client.get(f"/portal/reflections/{reflection_id}").get_data(as_text=True)
+    return re.search(r'name="edit_version" type="hidden" value="(\d+)"', page).group(1)
+
+
+def share_reflection(client: Browser, **fields: str) -> str:
+    """Write and share a reflection; returns its id."""
+    reflection_id = start_reflection(client)
+    resp = client.post(f"/portal/reflections/{reflection_id}", {
+        "stood_out": "A calmer week", **fields, "action": "share",
+        "edit_version": reflection_version(client, reflection_id),
+        "week_rating_skip": "1", "session_rating_skip": "1"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    return reflection_id

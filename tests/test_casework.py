@@ -21,7 +21,14 @@ from journal.models import (
     QuestionEvent,
 )
 
-from conftest import Browser, invite_and_join, new_case, new_session
+from conftest import (
+    Browser,
+    invite_and_join,
+    join_as_client,
+    new_case,
+    new_session,
+    share_reflection,
+)
 
 
 def text_of(resp) -> str:
@@ -289,7 +296,9 @@ def two_counsellors(app, counsellor):
         browser.post(f"/cases/{case_id}/people", {"name": "Someone", "relation": "friend"})
         page = text_of(browser.get(f"/cases/{case_id}/sessions/{session_id}"))
         people_page = text_of(browser.get(f"/cases/{case_id}/people"))
+        client = join_as_client(app, browser, case_id, f"client-of-{who}")
         objects[who] = {
+            "reflection_id": share_reflection(client),
             "case_id": case_id, "session_id": session_id,
             "question_id": question_ids(page)[0],
             "person_id": re.search(r"/people/([0-9a-f-]{36})\"", people_page).group(1),

@@ -246,7 +246,7 @@ def test_seed_demo_twice_refuses_politely(make):
     assert second.exit_code == 0, second.output
     assert "already exists" in second.output
     assert "passphrase:" not in second.output
-    assert count(app, User) == 1
+    assert count(app, User) == 1 + len(load_cases())  # the counsellor and one client per case
     assert count(app, Case) == len(load_cases())
     assert secret_bytes(app) == secrets_before
 

@@ -233,7 +233,8 @@ def test_seed_demo_leaves_no_demo_text_on_disk(tmp_path):
         passphrase = re.search(r"passphrase:\s+(\S+)", output).group(1)
         with session_for(app) as db:
             assert db.scalar(select(func.count()).select_from(Case)) == len(load_cases()) == 3
-            assert db.scalar(select(func.count()).select_from(User)) == 1
+            # The demo counsellor and one client per case.
+            assert db.scalar(select(func.count()).select_from(User)) == 4
 
         strings = _demo_strings()
         assert _leaks(folder, strings) == []

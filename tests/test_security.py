@@ -27,7 +27,8 @@ from conftest import (
 )
 
 EXPECTED_PUBLIC = {"static", "health", "auth.login", "auth.setup", "auth.join",
-                   "auth.join_submit", "auth.recover"}
+                   "auth.join_submit", "auth.recover", "portal.invite", "portal.invite_submit",
+                   "portal.resume"}
 TYPED = "Words typed before the page went stale"
 SECRETS = {"passphrase": "never echo this passphrase", "current": "never echo the current one",
            "confirm": "never echo the confirmation", "recovery_code": "NEVR-ECHO-CODE",

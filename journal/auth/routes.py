@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from ..db import get_db
+from ..models import User
 from ..security import (
     clear_session_cookie,
     is_safe_next,
@@ -28,7 +29,12 @@ from .forms import (
 bp = Blueprint("auth", __name__)
 
 
-def _sign_in(account: service.Unlocked) -> None:
+def home_url(user: User) -> str:
+    """Counsellors start at their cases, clients at their own calm page."""
+    return url_for("cases.dashboard") if user.is_counsellor else url_for("portal.home")
+
+
+def sign_in(account: service.Unlocked) -> None:
     """Start a fresh session row (a new id on every sign-in) and end the one we came in with."""
     db = get_db()
     if g.get("signed_in") is not None:
@@ -36,7 +42,7 @@ def _sign_in(account: service.Unlocked) -> None:
     set_session_cookie(web_sessions.start(db, account.user, account.private_key))
 
 
-def _show_recovery_code(account: service.NewAccount) -> str:
+def show_recovery_code(account: service.NewAccount) -> str:
     """The one and only time a recovery code is shown; it is never stored in the clear."""
     return render_template("auth/recovery_code_shown.html", code=account.recovery_code,
                            form=ConfirmStoredForm())
@@ -60,16 +66,16 @@ def setup() -> ResponseReturnValue:
         except service.PolicyError as exc:
             form.passphrase.errors.append(str(exc))
         else:
-            _sign_in(account)
+            sign_in(account)
             db.commit()
-            return _show_recovery_code(account)
+            return show_recovery_code(account)
     return render_template("auth/setup.html", form=form)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> ResponseReturnValue:
     if g.get("signed_in") is not None:
-        return redirect(url_for("cases.dashboard"))
+        return redirect(home_url(g.signed_in.user))
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
@@ -82,10 +88,10 @@ def login() -> ResponseReturnValue:
             form.passphrase.errors.append(
                 _("That login name and passphrase don't match. Please try again."))
         else:
-            _sign_in(account)
+            sign_in(account)
             db.commit()
             target = form.next.data if is_safe_next(form.next.data) else None
-            return redirect(target or url_for("cases.dashboard"))
+            return redirect(target or home_url(account.user))
     return render_template("auth/login.html", form=form)
 
 
@@ -125,9 +131,9 @@ def join_submit() -> ResponseReturnValue:
         except service.PolicyError as exc:
             form.passphrase.errors.append(str(exc))
         else:
-            _sign_in(account)
+            sign_in(account)
             db.commit()
-            return _show_recovery_code(account)
+            return show_recovery_code(account)
     return render_template("auth/join.html", form=form)
 
 
@@ -148,9 +154,9 @@ def recover() -> ResponseReturnValue:
         else:
             # Whoever held the lost passphrase is signed out everywhere.
             web_sessions.end_all_for(db, account.user.id)
-            _sign_in(account)
+            sign_in(account)
             db.commit()
-            return _show_recovery_code(account)
+            return show_recovery_code(account)
     return render_template("auth/recover.html", form=form)
 
 
@@ -224,8 +230,9 @@ def confirm_recovery_code() -> ResponseReturnValue:
     form = ConfirmStoredForm()
     if form.validate_on_submit():
         db = get_db()
-        service.confirm_recovery_code_stored(unlocked())
+        me = unlocked()
+        service.confirm_recovery_code_stored(me)
         db.commit()
-        return redirect(url_for("cases.dashboard"))
+        return redirect(home_url(me.user))
     return render_template("auth/recovery_code_new.html", form=PassphraseCheckForm(),
                            confirm_form=form), 400

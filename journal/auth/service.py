@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from .. import crypto
+from ..keyring import DIRECTORY, DRAFTS
 from ..models import (
     COUNSELLOR,
     CounsellorInvitation,
@@ -131,11 +132,38 @@ def create_account(
     )
     _set_passphrase(user, private_key, passphrase, kdf)
     code = _set_recovery_code(user, private_key)
-    if role == COUNSELLOR:
-        user.directory_key_wrapped = crypto.wrap_key_to(
-            public_key, crypto.new_key(), "directory", "-", user.id
-        )
+    _give_own_keys(user)
     db.add(user)
+    return NewAccount(user=user, private_key=private_key, recovery_code=code)
+
+
+def _give_own_keys(user: User) -> None:
+    """Counsellors get a directory key, clients a drafts key, each wrapped to themself."""
+    if user.role == COUNSELLOR:
+        user.directory_key_wrapped = crypto.wrap_key_to(
+            user.public_key, crypto.new_key(), DIRECTORY, "-", user.id)
+    else:
+        user.draft_key_wrapped = crypto.wrap_key_to(
+            user.public_key, crypto.new_key(), DRAFTS, "-", user.id)
+
+
+def rekey_account(db: Session, user: User, login_name: str, passphrase: str,
+                  kdf: KdfSettings) -> NewAccount:
+    """Give an existing user a new key pair, login, passphrase and recovery code.
+
+    Used to re-admit a client who lost both passphrase and code: every old wrap to the old
+    public key becomes useless, so the old passphrase and code stop working.
+    """
+    lookup = login_lookup(kdf.pepper, login_name)
+    owner = db.scalar(select(User.id).where(User.login_lookup == lookup))
+    if owner is not None and owner != user.id:
+        raise LoginTaken(str(_l("That login name is taken — please choose another.")))
+    private_key, public_key = crypto.generate_key_pair()
+    user.login_lookup = lookup
+    user.public_key = public_key
+    _set_passphrase(user, private_key, passphrase, kdf)
+    code = _set_recovery_code(user, private_key)
+    _give_own_keys(user)
     return NewAccount(user=user, private_key=private_key, recovery_code=code)
 
 

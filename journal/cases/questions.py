@@ -82,7 +82,7 @@ def ask(db: Session, keyring: Keyring, session: CounsellingSession, text: str) -
 
 
 def move(db: Session, keyring: Keyring, question: OpenQuestion, to_state: str, outcome: str,
-         session: CounsellingSession | None = None) -> None:
+         session: CounsellingSession | None = None) -> QuestionEvent:
     """Move a question to another state, with an optional short outcome (counsellor only)."""
     if to_state not in _MOVES.get(question.state, ()):
         raise InvalidChange(to_state)
@@ -90,16 +90,18 @@ def move(db: Session, keyring: Keyring, question: OpenQuestion, to_state: str, o
     if len(outcome) > MAX_OUTCOME_CHARS:
         raise InvalidChange("outcome")
     event_id = new_id()
-    db.add(QuestionEvent(
+    event = QuestionEvent(
         id=event_id, question_id=question.id, case_id=question.case_id,
         session_id=session.id if session else None, from_state=question.state, to_state=to_state,
         outcome_sealed=(seal(keyring.case_key(question.case_id, PRIVATE), outcome,
                              "question_events", event_id, "outcome", question.case_id)
                         if outcome else None),
         actor_id=keyring.user.id,
-    ))
+    )
+    db.add(event)
     question.state = to_state
     question.state_changed_at = utcnow()
+    return event
 
 
 def _views(db: Session, keyring: Keyring, case: Case, rows: list, with_history: bool
@@ -164,3 +166,13 @@ def still_open(db: Session, keyring: Keyring, case: Case) -> list[QuestionView]:
         OpenQuestion.case_id == case.id, OpenQuestion.state.in_(CARRIED_FORWARD),
     ).order_by(CounsellingSession.number, OpenQuestion.created_at)).all()
     return _views(db, keyring, case, rows, with_history=False)
+
+
+def texts_by_id(db: Session, keyring: Keyring, case: Case) -> dict[str, str]:
+    """Every question's text by id, opened with the shared key only (clients can call this)."""
+    rows = db.scalars(select(OpenQuestion).where(OpenQuestion.case_id == case.id)).all()
+    if not rows:
+        return {}
+    shared = keyring.case_key(case.id, SHARED)
+    return {q.id: unseal(shared, q.text_sealed, "open_questions", q.id, "text", case.id)
+            for q in rows}

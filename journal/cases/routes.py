@@ -11,6 +11,8 @@ from flask_babel import gettext as _
 from ..auth.forms import ActionForm
 from ..db import get_db
 from ..models import Case
+from ..portal import invitations
+from ..portal import reflections as reflections_service
 from . import people, questions, sessions
 from . import service as cases
 from .errors import InvalidChange
@@ -21,11 +23,14 @@ bp = Blueprint("cases", __name__)
 
 
 @bp.before_request
-def counsellors_only() -> None:
+def counsellors_only() -> ResponseReturnValue | None:
     """Clients never reach a counsellor URL: to them it does not exist."""
     signed_in = g.get("signed_in")
     if signed_in is not None and not signed_in.user.is_counsellor:
+        if request.endpoint == "cases.dashboard":
+            return redirect(url_for("portal.home"))
         abort(404)
+    return None
 
 
 def page_arg() -> int:
@@ -74,9 +79,13 @@ def case(case_id: str) -> ResponseReturnValue:
     db = get_db()
     the_case = own_case(case_id)
     entries, has_more = sessions.timeline(db, the_case, page_arg())
+    shared = reflections_service.shared_entries(db, the_case)
     return render_template(
         "cases/case.html", case=the_case, profile=cases.profile_of(g.keyring, the_case),
-        entries=entries, has_more=has_more, page=page_arg(),
+        timeline=sessions.interleave(entries, shared, first_page=page_arg() == 1,
+                                     last_page=not has_more),
+        has_more=has_more, page=page_arg(),
+        invitation=invitations.pending(db, the_case),
         open_questions=questions.still_open(db, g.keyring, the_case),
         people=people.people_of(db, g.keyring, the_case), action_form=ActionForm(),
     )
@@ -194,4 +203,4 @@ def remove_person(case_id: str, person_id: str) -> ResponseReturnValue:
     return redirect(url_for("cases.people_page", case_id=the_case.id))
 
 
-from . import session_routes  # noqa: E402,F401 - registers the session, note and question views
+from . import client_routes, session_routes  # noqa: E402,F401 - they add views to bp

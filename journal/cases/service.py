@@ -16,8 +16,10 @@ from ..models import (
     PRIVATE,
     SCHEDULED,
     SHARED,
+    SHARED_SCOPE,
     Case,
     CaseKey,
+    ClientInvitation,
     CounsellingSession,
     DirectoryEntry,
     Note,
@@ -25,6 +27,10 @@ from ..models import (
     OpenQuestion,
     Person,
     QuestionEvent,
+    Reflection,
+    ReflectionVersion,
+    User,
+    WebSession,
     new_id,
     utcnow,
 )
@@ -57,6 +63,7 @@ class DashboardRow:
     display_name: str
     next_session: date | None
     open_questions: int
+    unread: int
 
 
 @dataclass
@@ -137,11 +144,17 @@ def dashboard(db: Session, keyring: Keyring, page: int = 1, show_closed: bool = 
         select(OpenQuestion.case_id, func.count().label("n"))
         .where(OpenQuestion.state == OPEN).group_by(OpenQuestion.case_id).subquery()
     )
+    unread_counts = (
+        select(ReflectionVersion.case_id, func.count().label("n"))
+        .where(ReflectionVersion.scope == SHARED_SCOPE, ReflectionVersion.read_at.is_(None))
+        .group_by(ReflectionVersion.case_id).subquery()
+    )
     rows = db.execute(
-        select(Case, DirectoryEntry, next_session.c.next_on, open_counts.c.n)
+        select(Case, DirectoryEntry, next_session.c.next_on, open_counts.c.n, unread_counts.c.n)
         .join(DirectoryEntry, DirectoryEntry.case_id == Case.id)
         .outerjoin(next_session, next_session.c.case_id == Case.id)
         .outerjoin(open_counts, open_counts.c.case_id == Case.id)
+        .outerjoin(unread_counts, unread_counts.c.case_id == Case.id)
         .where(Case.counsellor_id == me, status_filter)
         .order_by(Case.status.desc(), next_session.c.next_on.is_(None),
                   next_session.c.next_on, Case.created_at.desc())
@@ -155,8 +168,9 @@ def dashboard(db: Session, keyring: Keyring, page: int = 1, show_closed: bool = 
                                      entry.id, "name", case.id)["display"],
             next_session=next_on,
             open_questions=n or 0,
+            unread=unread or 0,
         )
-        for case, entry, next_on, n in rows[:PAGE_SIZE]
+        for case, entry, next_on, n, unread in rows[:PAGE_SIZE]
     ]
     return DashboardPage(rows=out, page=page, has_more=len(rows) > PAGE_SIZE, total=total)
 
@@ -177,9 +191,14 @@ def erase_case(db: Session, case: Case) -> None:
     """Crypto-shred a case: its ciphertext, every key wrap and its directory entry (DESIGN 3.7).
 
     Unwrapped keys live only in request memory (see keyring.py), so no session row holds a copy.
+    The client's account exists only for this case, so it goes too: they can no longer sign in.
     """
-    case_id = case.id
-    for model in (QuestionEvent, OpenQuestion, NoteRevision, Note, Person, CounsellingSession,
-                  CaseKey, DirectoryEntry):
+    case_id, client_id = case.id, case.client_id
+    for model in (QuestionEvent, OpenQuestion, NoteRevision, Note, ReflectionVersion,
+                  Reflection, ClientInvitation, Person, CounsellingSession, CaseKey,
+                  DirectoryEntry):
         db.execute(delete(model).where(model.case_id == case_id))
     db.execute(delete(Case).where(Case.id == case_id))
+    if client_id is not None:
+        db.execute(delete(WebSession).where(WebSession.user_id == client_id))
+        db.execute(delete(User).where(User.id == client_id))

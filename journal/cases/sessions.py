@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -12,6 +13,7 @@ from ..models import ATTENDANCE, Case, CounsellingSession, Note, OpenQuestion, n
 from .errors import InvalidChange
 
 TIMELINE_PAGE = 50
+_DAY = timedelta(days=1)
 
 
 @dataclass
@@ -66,3 +68,21 @@ def previous_session(db: Session, session: CounsellingSession) -> CounsellingSes
         CounsellingSession.case_id == session.case_id,
         CounsellingSession.number < session.number,
     ).order_by(CounsellingSession.number.desc()).limit(1))
+
+
+def interleave(entries: list[TimelineEntry], shared: list[Any], first_page: bool,
+               last_page: bool) -> list[tuple[str, Any]]:
+    """Sessions and shared reflections, newest first, each reflection between the sessions it
+    fell between. A page shows the reflections that fall within its sessions' dates."""
+    if not entries:
+        return [("reflection", r) for r in shared] if first_page else []
+    newest = datetime.combine(entries[0].session.held_on, time.min)
+    oldest = datetime.combine(entries[-1].session.held_on, time.min)
+    items: list[tuple[datetime, int, str, Any]] = [
+        (datetime.combine(e.session.held_on, time.min), 0, "session", e) for e in entries]
+    for r in shared:
+        at = r.reflection.shared_at
+        if (at >= oldest or last_page) and (at < newest + _DAY or first_page):
+            items.append((at, 1, "reflection", r))
+    items.sort(key=lambda item: (item[0], item[1]), reverse=True)
+    return [(kind, item) for _at, _order, kind, item in items]

@@ -35,8 +35,10 @@ from .casework import (
     QuestionEvent,
 )
 from .common import is_id, new_id, utcnow
+from .portal import CLIENT_ONLY, SHARED_SCOPE, ClientInvitation, Reflection, ReflectionVersion
 
 __all__ = [
+    "CLIENT_ONLY", "SHARED_SCOPE", "ClientInvitation", "Reflection", "ReflectionVersion",
     "ANSWERED", "ATTENDANCE", "ATTENDED", "CANCELLED", "CLIENT", "COUNSELLOR", "DID_NOT_ATTEND",
     "DRAFT", "OPEN", "PARKED", "PRIVATE", "QUESTION_STATES", "RESOLVED", "SCHEDULED", "SHARED",
     "SIGNED", "Case", "CaseKey", "CounsellingSession", "CounsellorInvitation", "DirectoryEntry",

@@ -60,6 +60,9 @@ class User(Base):
     # A counsellor's directory key (HPKE-wrapped to themself) seals the client names the
     # dashboard lists, so the dashboard costs one public-key operation (DESIGN 3.6).
     directory_key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A client's own key for unshared drafts, HPKE-wrapped to themself: nobody else,
+    # the counsellor included, can open a draft (DESIGN 3.2).
+    draft_key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     # Flask-Login's interface. A user object exists only once a session row decrypted.

@@ -49,6 +49,10 @@ class Case(Base):
     )
     # A short, random, non-identifying handle such as C-7F3K.
     pseudonym: Mapped[str] = mapped_column(String(12), unique=True)
+    # Who is whose client is stored in the clear, by id only (DESIGN 3).
+    client_id: Mapped[str | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     status: Mapped[str] = mapped_column(String(12), default="open")
     # Client profile (name, preferred name, date of birth, contact) under the private case key.
     profile_sealed: Mapped[bytes] = mapped_column(LargeBinary)
@@ -169,6 +173,10 @@ class QuestionEvent(Base):
     from_state: Mapped[str | None] = mapped_column(String(12))
     to_state: Mapped[str] = mapped_column(String(12))
     outcome_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Set when a client's shared reflection answered the question.
+    reflection_id: Mapped[str | None] = mapped_column(
+        ForeignKey("reflections.id", ondelete="SET NULL")
+    )
     actor_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 

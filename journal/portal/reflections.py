@@ -1,0 +1,312 @@
+"""Reflections: drafts only the client can read, shared on the client's word, amended with
+every earlier shared version kept, and read receipts the client can see."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from .. import crypto
+from ..cases.errors import Conflict, InvalidChange, Locked, NotFound
+from ..keyring import Keyring
+from ..models import (
+    ANSWERED,
+    CLIENT_ONLY,
+    OPEN,
+    SHARED,
+    SHARED_SCOPE,
+    Case,
+    OpenQuestion,
+    QuestionEvent,
+    Reflection,
+    ReflectionVersion,
+    User,
+    is_id,
+    new_id,
+    utcnow,
+)
+
+MAX_TEXT = 10_000  # characters per prompt; shown to the client before they reach it
+MAX_ANSWER = 5_000
+PROMPTS = ("stood_out", "helped", "hard", "for_counsellor")
+
+
+@dataclass
+class ReflectionContent:
+    """Everything a client writes in one reflection."""
+
+    stood_out: str = ""
+    helped: str = ""
+    hard: str = ""
+    for_counsellor: str = ""
+    answers: dict[str, str] = field(default_factory=dict)  # open question id -> answer
+    week_rating: int | None = None
+    session_rating: int | None = None
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, p).strip() for p in PROMPTS) and not any(
+            a.strip() for a in self.answers.values()) and self.week_rating is None and (
+            self.session_rating is None)
+
+
+@dataclass
+class ReflectionView:
+    reflection: Reflection
+    version: ReflectionVersion
+    content: ReflectionContent
+    read_at: datetime | None = None
+    amending: bool = False
+
+
+def clean(content: ReflectionContent) -> ReflectionContent:
+    """Check limits; normalise line endings. Raises InvalidChange naming the field."""
+    for prompt in PROMPTS:
+        text = (getattr(content, prompt) or "").replace("\r\n", "\n")
+        if len(text) > MAX_TEXT:
+            raise InvalidChange(prompt)
+        setattr(content, prompt, text)
+    answers = {}
+    for question_id, text in content.answers.items():
+        text = (text or "").replace("\r\n", "\n")
+        if not is_id(question_id) or len(text) > MAX_ANSWER:
+            raise InvalidChange("answers")
+        if text.strip():
+            answers[question_id] = text
+    content.answers = answers
+    for rating in ("week_rating", "session_rating"):
+        value = getattr(content, rating)
+        if value is not None and not (isinstance(value, int) and 0 <= value <= 10):
+            raise InvalidChange(rating)
+    return content
+
+
+def _ref(version: ReflectionVersion) -> crypto.FieldRef:
+    # The scope is part of the column name, so a draft can never be opened as shared text.
+    return crypto.FieldRef("reflection_versions", version.id, f"content/{version.scope}",
+                           version.case_id)
+
+
+def _key_for(keyring: Keyring, version: ReflectionVersion) -> bytes:
+    if version.scope == CLIENT_ONLY:
+        return keyring.draft_key()
+    return keyring.case_key(version.case_id, SHARED)
+
+
+def _seal(keyring: Keyring, version: ReflectionVersion, content: ReflectionContent,
+          old: bytes | None) -> bytes:
+    text = json.dumps(asdict(content), ensure_ascii=False)
+    return crypto.reseal_field(_key_for(keyring, version), old, text, _ref(version))
+
+
+def open_version(keyring: Keyring, version: ReflectionVersion) -> ReflectionContent:
+    """Decrypt one version with whichever key its scope names."""
+    data = json.loads(crypto.open_field(_key_for(keyring, version), version.content_sealed,
+                                        _ref(version)))
+    return ReflectionContent(**data)
+
+
+def _latest(db: Session, reflection: Reflection, scope: str | None = None
+            ) -> ReflectionVersion | None:
+    query = select(ReflectionVersion).where(ReflectionVersion.reflection_id == reflection.id)
+    if scope:
+        query = query.where(ReflectionVersion.scope == scope)
+    return db.scalar(query.order_by(ReflectionVersion.number.desc()).limit(1))
+
+
+# --- the client's side ------------------------------------------------------------------------
+
+
+def client_reflection(db: Session, client: User, reflection_id: str) -> Reflection:
+    """A reflection the client wrote in a case they still belong to, else NotFound."""
+    reflection = db.get(Reflection, reflection_id) if is_id(reflection_id) else None
+    if reflection is None or reflection.client_id != client.id:
+        raise NotFound(reflection_id)
+    case = db.get(Case, reflection.case_id)
+    if case is None or case.client_id != client.id:
+        raise NotFound(reflection_id)
+    return reflection
+
+
+def start(db: Session, keyring: Keyring, case: Case) -> Reflection:
+    """A new, empty draft (sealed with the client's own key)."""
+    if case.status != "open":
+        raise Locked()
+    reflection = Reflection(id=new_id(), case_id=case.id, client_id=keyring.user.id,
+                            status="draft", edit_version=1)
+    db.add(reflection)
+    db.flush()
+    _add_version(db, keyring, reflection, 1, ReflectionContent())
+    return reflection
+
+
+def _add_version(db: Session, keyring: Keyring, reflection: Reflection, number: int,
+                 content: ReflectionContent) -> ReflectionVersion:
+    version = ReflectionVersion(id=new_id(), reflection_id=reflection.id,
+                                case_id=reflection.case_id, number=number, scope=CLIENT_ONLY,
+                                content_sealed=b"")
+    version.content_sealed = _seal(keyring, version, content, None)
+    db.add(version)
+    return version
+
+
+def working_copy(db: Session, keyring: Keyring, reflection: Reflection) -> ReflectionView:
+    """What the client sees when opening a reflection: the draft, or the latest shared text."""
+    version = _latest(db, reflection)
+    content = open_version(keyring, version)
+    shared = _latest(db, reflection, SHARED_SCOPE)
+    return ReflectionView(reflection, version, content,
+                          read_at=shared.read_at if shared else None,
+                          amending=version.scope == CLIENT_ONLY and shared is not None)
+
+
+def _claim(db: Session, reflection: Reflection, expected_version: int) -> int:
+    """Bump edit_version unless another tab saved since `expected_version` (then Conflict)."""
+    result = db.execute(
+        update(Reflection)
+        .where(Reflection.id == reflection.id, Reflection.edit_version == expected_version)
+        .values(edit_version=expected_version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict()
+    db.refresh(reflection)
+    return reflection.edit_version
+
+
+def save_draft(db: Session, keyring: Keyring, reflection: Reflection,
+               content: ReflectionContent, expected_version: int) -> int:
+    """Autosave: re-seal the working draft with the client's own key. Returns the new version."""
+    version = _latest(db, reflection)
+    if version is None or version.scope != CLIENT_ONLY:
+        raise Locked()
+    content = clean(content)
+    new_edit = _claim(db, reflection, expected_version)
+    version.content_sealed = _seal(keyring, version, content, version.content_sealed)
+    return new_edit
+
+
+def share(db: Session, keyring: Keyring, reflection: Reflection, content: ReflectionContent,
+          expected_version: int) -> None:
+    """Share with the counsellor: the draft is re-sealed under the shared case key."""
+    case = db.get(Case, reflection.case_id)
+    if case is None or case.status != "open":
+        raise Locked()
+    save_draft(db, keyring, reflection, content, expected_version)
+    version = _latest(db, reflection)
+    now = utcnow()
+    version.scope = SHARED_SCOPE
+    version.shared_at = now
+    version.content_sealed = _seal(keyring, version, clean(content), None)
+    reflection.status = "shared"
+    reflection.shared_at = reflection.shared_at or now
+    _mark_answered(db, keyring, reflection, content)
+
+
+def _mark_answered(db: Session, keyring: Keyring, reflection: Reflection,
+                   content: ReflectionContent) -> None:
+    """Open questions answered in this reflection move to 'answered', linked to it."""
+    if not content.answers:
+        return
+    questions = db.scalars(select(OpenQuestion).where(
+        OpenQuestion.case_id == reflection.case_id, OpenQuestion.id.in_(content.answers),
+        OpenQuestion.state == OPEN)).all()
+    for question in questions:
+        db.add(QuestionEvent(id=new_id(), question_id=question.id, case_id=question.case_id,
+                             from_state=OPEN, to_state=ANSWERED, reflection_id=reflection.id,
+                             actor_id=keyring.user.id))
+        question.state = ANSWERED
+        question.state_changed_at = utcnow()
+
+
+def start_amendment(db: Session, keyring: Keyring, reflection: Reflection) -> None:
+    """Start changing a shared reflection: a new draft version, the shared one kept as it is."""
+    latest = _latest(db, reflection)
+    if latest is None or latest.scope == CLIENT_ONLY:
+        return  # already amending, or never shared
+    content = open_version(keyring, latest)
+    _add_version(db, keyring, reflection, latest.number + 1, content)
+
+
+def for_client(db: Session, keyring: Keyring, case: Case) -> list[ReflectionView]:
+    """The client's reflections in this case, newest first, with read receipts."""
+    reflections = db.scalars(select(Reflection).where(
+        Reflection.case_id == case.id, Reflection.client_id == keyring.user.id,
+    ).order_by(Reflection.created_at.desc())).all()
+    return [working_copy(db, keyring, r) for r in reflections]
+
+
+# --- the counsellor's side --------------------------------------------------------------------
+
+
+def shared_in_case(db: Session, case: Case, reflection_id: str) -> Reflection:
+    """A shared reflection of this case, else NotFound (drafts do not exist to a counsellor)."""
+    reflection = db.get(Reflection, reflection_id) if is_id(reflection_id) else None
+    if reflection is None or reflection.case_id != case.id or reflection.status != "shared":
+        raise NotFound(reflection_id)
+    return reflection
+
+
+def shared_versions(db: Session, keyring: Keyring, reflection: Reflection
+                    ) -> list[tuple[ReflectionVersion, ReflectionContent]]:
+    """Every shared version, oldest first (the client's unshared amendment is not among them)."""
+    versions = db.scalars(select(ReflectionVersion).where(
+        ReflectionVersion.reflection_id == reflection.id,
+        ReflectionVersion.scope == SHARED_SCOPE,
+    ).order_by(ReflectionVersion.number)).all()
+    return [(v, open_version(keyring, v)) for v in versions]
+
+
+def mark_read(version: ReflectionVersion) -> bool:
+    """The counsellor opened this version: a read receipt the client will see."""
+    if version.read_at is None:
+        version.read_at = utcnow()
+        return True
+    return False
+
+
+@dataclass
+class SharedEntry:
+    """A shared reflection as the case timeline and brief list it."""
+
+    reflection: Reflection
+    latest: ReflectionVersion
+    unread: bool
+    versions: int
+
+
+def shared_entries(db: Session, case: Case, since: datetime | None = None
+                   ) -> list[SharedEntry]:
+    """Shared reflections of the case (newest first) — two queries, whatever their number."""
+    query = select(Reflection).where(Reflection.case_id == case.id,
+                                     Reflection.status == "shared")
+    if since is not None:
+        query = query.where(Reflection.shared_at >= since)
+    reflections = db.scalars(query.order_by(Reflection.shared_at.desc())).all()
+    if not reflections:
+        return []
+    rows = db.scalars(select(ReflectionVersion).where(
+        ReflectionVersion.reflection_id.in_([r.id for r in reflections]),
+        ReflectionVersion.scope == SHARED_SCOPE,
+    ).order_by(ReflectionVersion.number)).all()
+    latest: dict[str, ReflectionVersion] = {}
+    counts: dict[str, int] = {}
+    for row in rows:
+        latest[row.reflection_id] = row
+        counts[row.reflection_id] = counts.get(row.reflection_id, 0) + 1
+    return [SharedEntry(r, latest[r.id], latest[r.id].read_at is None, counts[r.id])
+            for r in reflections if r.id in latest]
+
+
+def unread_counts(db: Session, case_ids: list[str]) -> dict[str, int]:
+    """How many shared reflection versions each case has that the counsellor has not opened."""
+    if not case_ids:
+        return {}
+    rows = db.execute(select(ReflectionVersion.case_id, func.count()).where(
+        ReflectionVersion.case_id.in_(case_ids), ReflectionVersion.scope == SHARED_SCOPE,
+        ReflectionVersion.read_at.is_(None),
+    ).group_by(ReflectionVersion.case_id)).all()
+    return dict(rows)

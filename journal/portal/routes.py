@@ -1,0 +1,221 @@
+"""The client's side: a calm home, reflections with autosave, accepting an invitation."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import select
+
+from ..auth import service as auth
+from ..auth.context import kdf_settings
+from ..auth.forms import JoinForm
+from ..auth.routes import show_recovery_code, sign_in
+from ..cases import questions
+from ..cases.errors import Conflict, InvalidChange, Locked
+from ..db import get_db
+from ..models import SCHEDULED, Case, CounsellingSession
+from . import invitations, reflections
+from .forms import PROMPT_LABELS, RATING_LABELS, ReflectionForm, content_from, expected_version
+
+bp = Blueprint("portal", __name__, url_prefix="/portal")
+
+
+@bp.before_request
+def clients_only() -> None:
+    """Counsellors never reach a client URL (the public invitation pages aside)."""
+    signed_in = g.get("signed_in")
+    if signed_in is not None and signed_in.user.is_counsellor:
+        abort(404)
+
+
+def my_case() -> Case:
+    """The case this client belongs to, or 404 (an erased case leaves nothing to show)."""
+    case = get_db().scalar(select(Case).where(Case.client_id == g.keyring.user.id))
+    if case is None:
+        abort(404)
+    return case
+
+
+def _next_session(case: Case) -> CounsellingSession | None:
+    return get_db().scalar(select(CounsellingSession).where(
+        CounsellingSession.case_id == case.id, CounsellingSession.attendance == SCHEDULED,
+        CounsellingSession.held_on >= date.today(),
+    ).order_by(CounsellingSession.held_on).limit(1))
+
+
+@bp.get("/")
+def home() -> ResponseReturnValue:
+    db = get_db()
+    case = my_case()
+    return render_template(
+        "portal/home.html", case=case, next_session=_next_session(case),
+        questions=questions.still_open(db, g.keyring, case),
+        reflections=reflections.for_client(db, g.keyring, case), form=ReflectionForm(),
+    )
+
+
+@bp.post("/reflections/new")
+def new_reflection() -> ResponseReturnValue:
+    db = get_db()
+    case = my_case()
+    if not ReflectionForm().validate_on_submit():
+        abort(400)
+    try:
+        reflection = reflections.start(db, g.keyring, case)
+    except Locked:
+        flash(_("Your counselling has finished, so new reflections can't be added. "
+                "Everything you wrote is still here to read."), "info")
+        return redirect(url_for("portal.home"))
+    db.commit()
+    return redirect(url_for("portal.reflection", reflection_id=reflection.id))
+
+
+def _render_reflection(reflection_id: str, status: int = 200, content=None,  # noqa: ANN001
+                       conflict: bool = False) -> ResponseReturnValue:
+    db = get_db()
+    case = my_case()
+    reflection = reflections.client_reflection(db, g.keyring.user, reflection_id)
+    view = reflections.working_copy(db, g.keyring, reflection)
+    form = ReflectionForm()
+    form.edit_version.data = str(reflection.edit_version)
+    return render_template(
+        "portal/reflection.html", case=case, view=view, form=form,
+        content=content or view.content, conflict=conflict,
+        questions=questions.still_open(db, g.keyring, case),
+        question_texts=questions.texts_by_id(db, g.keyring, case), prompts=PROMPT_LABELS,
+        ratings=RATING_LABELS, max_text=reflections.MAX_TEXT,
+        max_answer=reflections.MAX_ANSWER,
+    ), status
+
+
+@bp.get("/reflections/<reflection_id>")
+def reflection(reflection_id: str) -> ResponseReturnValue:
+    return _render_reflection(reflection_id)
+
+
+@bp.post("/reflections/<reflection_id>")
+def save_reflection(reflection_id: str) -> ResponseReturnValue:
+    """Without JavaScript: save the draft, or share it — the button pressed says which."""
+    db = get_db()
+    my_case()
+    reflection = reflections.client_reflection(db, g.keyring.user, reflection_id)
+    if not ReflectionForm().validate_on_submit():
+        abort(400)
+    content = content_from(request.form)
+    try:
+        if request.form.get("action") == "share":
+            reflections.share(db, g.keyring, reflection, content, expected_version(request.form))
+            message = _("Shared with your counsellor. Thank you for writing.")
+        else:
+            reflections.save_draft(db, g.keyring, reflection, content,
+                                   expected_version(request.form))
+            message = _("Saved. Only you can read this until you share it.")
+    except Conflict:
+        db.rollback()
+        return _render_reflection(reflection_id, 409, content=content, conflict=True)
+    except InvalidChange:
+        db.rollback()
+        flash(_("Something there was longer than we can keep. Please shorten it a little."),
+              "error")
+        return _render_reflection(reflection_id, 400, content=content)
+    except Locked:
+        db.rollback()
+        return _render_reflection(reflection_id, 409, content=content)
+    db.commit()
+    flash(message, "success")
+    return redirect(url_for("portal.reflection", reflection_id=reflection.id))
+
+
+@bp.post("/reflections/<reflection_id>/autosave")
+def autosave(reflection_id: str) -> ResponseReturnValue:
+    """The page saves itself every few seconds and when a field loses focus."""
+    db = get_db()
+    my_case()
+    reflection = reflections.client_reflection(db, g.keyring.user, reflection_id)
+    try:
+        new_version = reflections.save_draft(db, g.keyring, reflection,
+                                             content_from(request.form),
+                                             expected_version(request.form))
+    except Conflict:
+        db.rollback()
+        db.refresh(reflection)
+        return jsonify(ok=False, conflict=True, edit_version=reflection.edit_version), 409
+    except (InvalidChange, Locked):
+        db.rollback()
+        return jsonify(ok=False, message=_("This can't be saved as it is.")), 400
+    db.commit()
+    return jsonify(ok=True, edit_version=new_version,
+                   saved_at=format_datetime(reflection.updated_at, "HH:mm"))
+
+
+@bp.post("/reflections/<reflection_id>/amend")
+def amend_reflection(reflection_id: str) -> ResponseReturnValue:
+    db = get_db()
+    case = my_case()
+    reflection = reflections.client_reflection(db, g.keyring.user, reflection_id)
+    if not ReflectionForm().validate_on_submit() or case.status != "open":
+        abort(400)
+    reflections.start_amendment(db, g.keyring, reflection)
+    db.commit()
+    return redirect(url_for("portal.reflection", reflection_id=reflection.id))
+
+
+# --- accepting an invitation (public) ---------------------------------------------------------
+
+
+@bp.get("/invite")
+def invite() -> ResponseReturnValue:
+    # The secret is in the URL fragment, which browsers never send (DESIGN 3.4).
+    return render_template("portal/invite.html", form=JoinForm())
+
+
+@bp.post("/invite")
+def invite_submit() -> ResponseReturnValue:
+    form = JoinForm()
+    if form.validate_on_submit():
+        db = get_db()
+        try:
+            account = invitations.accept(db, form.secret.data, form.login_name.data,
+                                         form.passphrase.data, form.confirm.data,
+                                         kdf_settings())
+        except auth.InvalidLink:
+            return render_template("auth/link_invalid.html"), 404
+        except auth.LoginTaken as exc:
+            form.login_name.errors.append(str(exc))
+        except auth.PolicyError as exc:
+            form.passphrase.errors.append(str(exc))
+        else:
+            sign_in(account)
+            db.commit()
+            return show_recovery_code(account)
+    return render_template("portal/invite.html", form=form), 400
+
+
+@bp.post("/resume")
+def resume() -> ResponseReturnValue:
+    """Sign in again from an open page whose session ended, without leaving it (JSON)."""
+    login_name = request.form.get("login_name", "")[:64]
+    passphrase = request.form.get("passphrase", "")[:128]
+    db = get_db()
+    try:
+        account = auth.authenticate(db, login_name, passphrase, kdf_settings())
+    except auth.BadCredentials:
+        return jsonify(ok=False, message=_("That login name and passphrase don't match.")), 401
+    sign_in(account)
+    db.commit()
+    return jsonify(ok=True, csrf_token=generate_csrf())
