@@ -27,9 +27,10 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
 
     config_module.load_config(app, config)
 
-    from . import cli, db, errors, i18n, instance_secrets, security
+    from . import audit, cli, db, errors, i18n, instance_secrets, security
 
     instance_secrets.init_app(app)
+    audit.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
     security.init_app(app)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import func, inspect, select
 
 from . import instance_secrets, migrate
@@ -35,6 +36,7 @@ def prepare_instance(app: Flask) -> str | None:
 
 
 @click.command("prepare")
+@with_appcontext
 def prepare_command() -> None:
     """Create instance secrets if missing, apply migrations, print a set-up code if needed."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -51,7 +53,31 @@ def prepare_command() -> None:
         click.echo("The practice is set up and the database is up to date.")
 
 
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--production", is_flag=True, envvar="JOURNAL_PRODUCTION",
+              help="Treat every self-check finding as fatal (gunicorn always does).")
+def serve_command(host: str, port: int, production: bool) -> None:
+    """Self-check, then serve with Werkzeug (for a single machine; see docs for gunicorn)."""
+    from werkzeug.serving import run_simple
+
+    from . import selfcheck
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for message in selfcheck.fatal(app, production):
+        click.echo(f"Refusing to start: {message}", err=True)
+    if selfcheck.fatal(app, production):
+        raise SystemExit(2)
+    for problem in selfcheck.problems(app):
+        click.echo(f"Warning: {problem.message}", err=True)
+    click.echo(f"Serving the journal on http://{host}:{port}/ (Ctrl+C to stop).")
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
+
+
 @click.command("db-upgrade")
+@with_appcontext
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade_command(revision: str) -> None:
     """Apply database migrations."""
@@ -60,6 +86,7 @@ def db_upgrade_command(revision: str) -> None:
 
 
 @click.command("end-expired-sessions")
+@with_appcontext
 def end_expired_sessions_command() -> None:
     """Delete sign-in sessions past their idle or absolute limit (safe to run from cron)."""
     from .security import timeouts
@@ -71,7 +98,29 @@ def end_expired_sessions_command() -> None:
     click.echo(f"Ended {ended} expired session(s).")
 
 
+@click.command("verify-audit")
+@with_appcontext
+def verify_audit_command() -> None:
+    """Check the audit log's HMAC chain, its head and the checkpoints in instance/."""
+    from . import audit
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        key = instance_secrets.read(app.instance_path).audit_key
+    except instance_secrets.MissingSecret as exc:
+        raise click.ClickException(str(exc)) from exc
+    with session_for(app) as db:
+        verdict = audit.verify(db, key, app.instance_path)
+    if verdict.ok:
+        click.echo(f"Audit log intact: {verdict.entries} entries, chain and checkpoints agree.")
+        return
+    for problem in verdict.problems:
+        click.echo(f"PROBLEM: {problem}", err=True)
+    raise SystemExit(1)
+
+
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Create a demo counsellor with three realistic cases (on an empty instance too)."""
     from .seed import seed_demo
@@ -86,6 +135,6 @@ def seed_demo_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
-    for command in (prepare_command, db_upgrade_command, end_expired_sessions_command,
-                    seed_demo_command):
+    for command in (prepare_command, serve_command, db_upgrade_command,
+                    end_expired_sessions_command, verify_audit_command, seed_demo_command):
         app.cli.add_command(command)

@@ -18,7 +18,17 @@ from journal.demo import load_cases
 from journal.models import Case, OpenQuestion, Person, User
 from journal.seed import DEMO_LOGIN, seed_demo
 
-from conftest import FAST_KDF, Browser, new_case, new_session, set_up_practice, sign_in
+from conftest import (
+    FAST_KDF,
+    Browser,
+    join_as_client,
+    new_case,
+    new_session,
+    reflection_version,
+    set_up_practice,
+    sign_in,
+    start_reflection,
+)
 
 CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
@@ -250,3 +260,97 @@ def test_seed_demo_leaves_no_demo_text_on_disk(tmp_path):
     finally:
         engine_for(app).dispose()
     assert _leaks(folder, strings) == []
+
+
+# --- the client's side ------------------------------------------------------------------------
+
+CLIENT_LOGIN = "canary-login-name"
+# Everything a client writes, each with its own canary: drafts, autosaves, shared text,
+# answers to open questions, and an amendment.
+REFLECTION_CANARIES = {
+    "draft_stood_out": "Draftreflection canary about the allotment shed",
+    "draft_helped": "下雨天金丝雀帮助了我",
+    "autosaved_hard": "Autosavecanary the night bus home",
+    "shared_stood_out": "Sharedcanary the quiet morning swim",
+    "shared_for_counsellor": "Forcounsellorcanary please ask about June",
+    "answer": "Answercanary saying no felt like breathing",
+    "amended": "Amendedcanary I remembered more about June",
+}
+
+
+def _client_writes(app, counsellor):
+    """A client joins and writes through every path; returns what both sides then see."""
+    c = REFLECTION_CANARIES
+    case_id = new_case(counsellor, "Plain Name")
+    session_id = new_session(counsellor, case_id)
+    _ok(counsellor.post(f"/cases/{case_id}/sessions/{session_id}/questions",
+                        {"text": "What would it be like to say no?"}))
+    with session_for(app) as db:
+        question_id = db.scalar(select(OpenQuestion.id))
+    client = join_as_client(app, counsellor, case_id, CLIENT_LOGIN)
+
+    def post(reflection_id, action=None, **fields):
+        url = f"/portal/reflections/{reflection_id}"
+        data = {"edit_version": reflection_version(client, reflection_id),
+                "week_rating_skip": "1", "session_rating_skip": "1", **fields}
+        if action is None:
+            return _ok(client.post(url + "/autosave", data))
+        return _ok(client.post(url, {**data, "action": action}))
+
+    # A draft: autosaved, then saved without JavaScript. It is never shared.
+    draft_id = start_reflection(client)
+    post(draft_id, stood_out=c["draft_stood_out"], helped=c["draft_helped"])
+    post(draft_id, "save", stood_out=c["draft_stood_out"], helped=c["draft_helped"],
+         hard=c["autosaved_hard"])
+    # A shared reflection that answers the question, read, amended and shared again.
+    shared_id = start_reflection(client)
+    post(shared_id, stood_out=c["shared_stood_out"])
+    post(shared_id, "share", stood_out=c["shared_stood_out"],
+         for_counsellor=c["shared_for_counsellor"], **{f"answer_{question_id}": c["answer"]})
+    first_read = counsellor.get(f"/cases/{case_id}/reflections/{shared_id}").get_data(
+        as_text=True)
+    _ok(client.post(f"/portal/reflections/{shared_id}/amend"))
+    post(shared_id, "share", stood_out=c["shared_stood_out"], for_counsellor=c["amended"],
+         **{f"answer_{question_id}": c["answer"]})
+    return "\n".join([
+        first_read,
+        counsellor.get(f"/cases/{case_id}/reflections/{shared_id}").get_data(as_text=True),
+        counsellor.get(f"/cases/{case_id}/brief").get_data(as_text=True),
+        client.get(f"/portal/reflections/{draft_id}").get_data(as_text=True),
+        client.get("/portal/").get_data(as_text=True),
+    ])
+
+
+def test_no_reflection_text_in_instance_files(sqlite_app, tmp_path):
+    folder = tmp_path / "instance"
+    counsellor = Browser(sqlite_app.test_client())
+    set_up_practice(sqlite_app, counsellor)
+    pages = _client_writes(sqlite_app, counsellor)
+
+    unescaped = pages.replace("&#39;", "'").replace("&#34;", '"')
+    missing = [k for k, v in REFLECTION_CANARIES.items() if v not in unescaped]
+    assert not missing, f"not shown back: {missing}"
+
+    texts = [*REFLECTION_CANARIES.values(), CLIENT_LOGIN]
+    assert _files(folder).get("journal.db-wal"), "expected an open SQLite WAL"
+    assert _leaks(folder, texts) == []
+    engine_for(sqlite_app).dispose()
+    assert _leaks(folder, texts) == []
+
+
+def test_a_client_login_name_is_stored_only_as_an_hmac(sqlite_app, tmp_path):
+    folder = tmp_path / "instance"
+    counsellor = Browser(sqlite_app.test_client())
+    set_up_practice(sqlite_app, counsellor)
+    case_id = new_case(counsellor, "Plain Name")
+    client = join_as_client(sqlite_app, counsellor, case_id, CLIENT_LOGIN)
+    assert client.get("/portal/").status_code == 200
+    # The name works for signing in, and appears nowhere on disk.
+    assert sign_in(Browser(sqlite_app.test_client()), CLIENT_LOGIN).status_code == 302
+    with session_for(sqlite_app) as db:
+        assert db.scalar(select(User.login_name).where(User.role == "client")) is None
+    assert _leaks(folder, [CLIENT_LOGIN]) == []
+    engine_for(sqlite_app).dispose()
+    assert _leaks(folder, [CLIENT_LOGIN]) == []
+    # The counsellor's own login name is not clinical and is stored in the clear.
+    assert _leaks(folder, ["ada"]) != []

@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
+from .. import audit
 from ..db import get_db
 from ..models import User
 from ..security import (
@@ -29,6 +31,14 @@ from .forms import (
 bp = Blueprint("auth", __name__)
 
 
+def failed_sign_in(db: Session, exc: service.BadCredentials,
+                   action: str = "auth.sign_in_failed") -> None:
+    """Audit a failed attempt (with the account, if the name was real) — committed at once,
+    since the page that follows changes nothing else."""
+    audit.record(db, action, actor_id=None, object_type="user", object_id=exc.user_id)
+    db.commit()
+
+
 def home_url(user: User) -> str:
     """Counsellors start at their cases, clients at their own calm page."""
     return url_for("cases.dashboard") if user.is_counsellor else url_for("portal.home")
@@ -37,6 +47,8 @@ def home_url(user: User) -> str:
 def sign_in(account: service.Unlocked) -> None:
     """Start a fresh session row (a new id on every sign-in) and end the one we came in with."""
     db = get_db()
+    audit.record(db, "auth.sign_in", actor_id=account.user.id, object_type="user",
+                 object_id=account.user.id)
     if g.get("signed_in") is not None:
         web_sessions.end(db, g.signed_in.row.id)
     set_session_cookie(web_sessions.start(db, account.user, account.private_key))
@@ -66,6 +78,8 @@ def setup() -> ResponseReturnValue:
         except service.PolicyError as exc:
             form.passphrase.errors.append(str(exc))
         else:
+            audit.record(db, "practice.set_up", actor_id=account.user.id,
+                         object_type="practice")
             sign_in(account)
             db.commit()
             return show_recovery_code(account)
@@ -84,7 +98,8 @@ def login() -> ResponseReturnValue:
         try:
             account = service.authenticate(db, form.login_name.data, form.passphrase.data,
                                            kdf_settings())
-        except service.BadCredentials:
+        except service.BadCredentials as exc:
+            failed_sign_in(db, exc)
             form.passphrase.errors.append(
                 _("That login name and passphrase don't match. Please try again."))
         else:
@@ -100,6 +115,8 @@ def logout() -> ResponseReturnValue:
     form = ActionForm()
     if form.validate_on_submit() and g.get("signed_in") is not None:
         db = get_db()
+        audit.record(db, "auth.sign_out", actor_id=g.signed_in.user.id, object_type="user",
+                     object_id=g.signed_in.user.id)
         web_sessions.end(db, g.signed_in.row.id)
         db.commit()
     clear_session_cookie()
@@ -131,6 +148,8 @@ def join_submit() -> ResponseReturnValue:
         except service.PolicyError as exc:
             form.passphrase.errors.append(str(exc))
         else:
+            audit.record(db, "invitation.accepted", actor_id=account.user.id,
+                         object_type="counsellor_invitation")
             sign_in(account)
             db.commit()
             return show_recovery_code(account)
@@ -145,7 +164,8 @@ def recover() -> ResponseReturnValue:
         try:
             account = service.recover(db, form.login_name.data, form.recovery_code.data,
                                       form.passphrase.data, form.confirm.data, kdf_settings())
-        except service.BadCredentials:
+        except service.BadCredentials as exc:
+            failed_sign_in(db, exc, "auth.recovery_failed")
             form.recovery_code.data = ""  # a secret: never echoed back into the page
             form.recovery_code.errors.append(
                 _("That login name and recovery code don't match. Please check the code."))
@@ -153,6 +173,8 @@ def recover() -> ResponseReturnValue:
             form.passphrase.errors.append(str(exc))
         else:
             # Whoever held the lost passphrase is signed out everywhere.
+            audit.record(db, "auth.recovery_used", actor_id=account.user.id,
+                         object_type="user", object_id=account.user.id)
             web_sessions.end_all_for(db, account.user.id)
             sign_in(account)
             db.commit()
@@ -181,6 +203,8 @@ def change_passphrase() -> ResponseReturnValue:
             form.passphrase.errors.append(str(exc))
         else:
             # Every other browser is signed out; this one continues under a new session id.
+            audit.record(db, "auth.passphrase_changed", actor_id=me.user.id,
+                         object_type="user", object_id=me.user.id)
             web_sessions.end_all_for(db, me.user.id)
             set_session_cookie(web_sessions.start(db, me.user, me.private_key))
             db.commit()
@@ -195,6 +219,8 @@ def sign_out_everywhere() -> ResponseReturnValue:
     form = ActionForm()
     if form.validate_on_submit():
         db = get_db()
+        audit.record(db, "auth.sign_out_everywhere", actor_id=g.signed_in.user.id,
+                     object_type="user", object_id=g.signed_in.user.id)
         web_sessions.end_all_for(db, g.signed_in.user.id)
         db.commit()
         clear_session_cookie()
@@ -218,6 +244,8 @@ def new_recovery_code() -> ResponseReturnValue:
         except service.BadCredentials:
             form.passphrase.errors.append(_("That is not your current passphrase."))
         else:
+            audit.record(db, "auth.recovery_code_replaced", actor_id=g.signed_in.user.id,
+                         object_type="user", object_id=g.signed_in.user.id)
             db.commit()
             return render_template("auth/recovery_code_shown.html", code=code,
                                    form=ConfirmStoredForm())

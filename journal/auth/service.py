@@ -36,7 +36,15 @@ class AuthError(Exception):
 
 
 class BadCredentials(AuthError):
-    """The same error for an unknown login name and a wrong passphrase or code."""
+    """The same error for an unknown login name and a wrong passphrase or code.
+
+    user_id names the account a wrong passphrase was tried against, for the audit log only;
+    nothing the person sees differs.
+    """
+
+    def __init__(self, user_id: str | None = None) -> None:
+        super().__init__()
+        self.user_id = user_id
 
 
 class PolicyError(AuthError):
@@ -62,6 +70,7 @@ class Unlocked:
 @dataclass
 class NewAccount(Unlocked):
     recovery_code: str
+    case_id: str | None = None  # set when a client joined a case by invitation
 
 
 @dataclass(frozen=True)
@@ -175,7 +184,7 @@ def authenticate(db: Session, login_name: str, passphrase: str, kdf: KdfSettings
         raise BadCredentials()
     keys = crypto.derive_passphrase_keys(passphrase, user.kdf_salt, _params_of(user))
     if not crypto.verifier_matches(kdf.pepper, keys.login_key, user.verifier):
-        raise BadCredentials()
+        raise BadCredentials(user.id)
     private_key = crypto.unwrap_secret(
         keys.key_encryption_key, user.private_key_wrapped, _PASSPHRASE_WRAP, user.id
     )
@@ -221,7 +230,7 @@ def recover(
             user.private_key_recovery_wrapped, _RECOVERY_WRAP, user.id,
         )
     except crypto.DecryptionFailed as exc:
-        raise BadCredentials() from exc
+        raise BadCredentials(user.id) from exc
     check_new_passphrase(new, confirm, user.login_name or "")
     _set_passphrase(user, private_key, new, kdf)
     new_code = _set_recovery_code(user, private_key)

@@ -46,6 +46,7 @@ class Movement:
     outcome: str
     session_number: int | None
     at: datetime
+    reflection_id: str | None = None  # the client's reflection that answered it, if any
 
 
 @dataclass
@@ -125,7 +126,8 @@ def _views(db: Session, keyring: Keyring, case: Case, rows: list, with_history: 
             outcome = (unseal(private, event.outcome_sealed, "question_events", event.id,
                               "outcome", case.id) if event.outcome_sealed else "")
             by_id[event.question_id].history.append(
-                Movement(event.from_state, event.to_state, outcome, number, event.created_at))
+                Movement(event.from_state, event.to_state, outcome, number, event.created_at,
+                         event.reflection_id))
     return views
 
 

@@ -7,7 +7,9 @@ from datetime import date
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy.orm import Session
 
+from .. import audit
 from ..auth.forms import ActionForm
 from ..db import get_db
 from ..models import Case
@@ -44,6 +46,13 @@ def own_case(case_id: str) -> Case:
     return case_for_counsellor(get_db(), g.keyring.user, case_id)
 
 
+def audit_case(db: Session, action: str, case: Case, object_type: str = "case",
+               object_id: str | None = None) -> None:
+    """Record what the signed-in user did in this case (ids and an action code only)."""
+    audit.record(db, action, actor_id=g.keyring.user.id, object_type=object_type,
+                 object_id=object_id or case.id, case_id=case.id)
+
+
 def profile_from(form: ClientForm) -> cases.ClientProfile:
     return cases.ClientProfile(
         name=" ".join(form.name.data.split()),
@@ -67,6 +76,7 @@ def new_case() -> ResponseReturnValue:
     if form.validate_on_submit():
         db = get_db()
         case = cases.create_case(db, g.keyring, profile_from(form))
+        audit_case(db, "case.created", case)
         db.commit()
         flash(_("Case %(p)s is ready. Everything you write here is encrypted.",
                 p=case.pseudonym), "success")
@@ -116,6 +126,7 @@ def close_case(case_id: str) -> ResponseReturnValue:
     the_case = own_case(case_id)
     if ActionForm().validate_on_submit():
         cases.close_case(the_case)
+        audit_case(get_db(), "case.closed", the_case)
         get_db().commit()
         flash(_("Case closed. You can find it under “show closed cases”."), "info")
     return redirect(url_for("cases.case", case_id=the_case.id))
@@ -126,6 +137,7 @@ def reopen_case(case_id: str) -> ResponseReturnValue:
     the_case = own_case(case_id)
     if ActionForm().validate_on_submit():
         cases.reopen_case(the_case)
+        audit_case(get_db(), "case.reopened", the_case)
         get_db().commit()
         flash(_("Case reopened."), "success")
     return redirect(url_for("cases.case", case_id=the_case.id))
@@ -140,6 +152,7 @@ def erase_case(case_id: str) -> ResponseReturnValue:
             form.pseudonym.errors.append(_("That is not this case's pseudonym."))
         else:
             db = get_db()
+            audit_case(db, "case.erased", the_case)
             cases.erase_case(db, the_case)
             db.commit()
             flash(_("The case was erased. Its keys are gone, so nothing of it can be read "

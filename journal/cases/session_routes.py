@@ -20,7 +20,7 @@ from .forms import (
     note_sections_form,
 )
 from .permissions import question_in_case, session_in_case
-from .routes import bp, own_case
+from .routes import audit_case, bp, own_case
 
 
 def _case_and_session(case_id: str, session_id: str) -> tuple[Case, CounsellingSession]:
@@ -117,6 +117,8 @@ def note(case_id: str, session_id: str) -> ResponseReturnValue:
     if the_note is None:
         return redirect(url_for("cases.session", case_id=the_case.id, session_id=session_id))
     current = notes.current_revision(db, g.keyring, the_note)
+    audit_case(db, "note.viewed", the_case, "note", the_note.id)
+    db.commit()
     form = note_sections_form(notes.TEMPLATES[the_note.template], current.sections)
     form.edit_version.data = str(the_note.edit_version)
     return _render_note(the_case, this_session, the_note, form)
@@ -139,15 +141,18 @@ def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
     try:
         if the_note.status == SIGNED:
             notes.amend(db, g.keyring, the_note, sections, form.reason.data or "", expected)
+            event = "note.amended"
             message = _("Amendment saved. Earlier versions are kept.")
         elif action == "sign":
             if not form.confirm_sign.data:
                 form.confirm_sign.errors.append(_("Please tick the box to sign."))
                 return _render_note(the_case, this_session, the_note, form, 400)
             notes.sign(db, g.keyring, the_note, sections, expected)
+            event = "note.signed"
             message = _("Signed. The note is now locked; changes become amendments.")
         else:
             notes.save_draft(db, g.keyring, the_note, sections, expected)
+            event = "note.saved"
             message = _("Draft saved.")
     except Conflict:
         db.rollback()
@@ -160,6 +165,7 @@ def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
         return _render_note(the_case, this_session, the_note, form, 400)
     except Locked:
         return redirect(url_for("cases.note", case_id=the_case.id, session_id=session_id))
+    audit_case(db, event, the_case, "note", the_note.id)
     db.commit()
     flash(message, "success")
     return redirect(url_for("cases.note", case_id=the_case.id, session_id=session_id))
@@ -169,6 +175,8 @@ def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
 def note_versions(case_id: str, session_id: str) -> ResponseReturnValue:
     the_case, this_session = _case_and_session(case_id, session_id)
     the_note = _note_of(this_session)
+    audit_case(get_db(), "note.viewed", the_case, "note", the_note.id)
+    get_db().commit()
     return render_template("cases/note_versions.html", case=the_case, session=this_session,
                            note=the_note, sections=notes.TEMPLATES[the_note.template],
                            revisions=notes.revisions(get_db(), g.keyring, the_note))

@@ -9,6 +9,7 @@ from .accounts import (
     User,
     WebSession,
 )
+from .audit import AuditEvent, AuditHead
 from .casework import (
     ANSWERED,
     ATTENDANCE,
@@ -38,6 +39,7 @@ from .common import is_id, new_id, utcnow
 from .portal import CLIENT_ONLY, SHARED_SCOPE, ClientInvitation, Reflection, ReflectionVersion
 
 __all__ = [
+    "AuditEvent", "AuditHead",
     "CLIENT_ONLY", "SHARED_SCOPE", "ClientInvitation", "Reflection", "ReflectionVersion",
     "ANSWERED", "ATTENDANCE", "ATTENDED", "CANCELLED", "CLIENT", "COUNSELLOR", "DID_NOT_ATTEND",
     "DRAFT", "OPEN", "PARKED", "PRIVATE", "QUESTION_STATES", "RESOLVED", "SCHEDULED", "SHARED",

@@ -126,4 +126,5 @@ def accept(db: Session, link_secret: str, login_name: str, passphrase: str, conf
                                               case.id, account.user.id)))
     invitation.used_at = utcnow()
     invitation.shared_key_wrapped = None
+    account.case_id = case.id
     return account

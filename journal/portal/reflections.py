@@ -180,6 +180,9 @@ def _claim(db: Session, reflection: Reflection, expected_version: int) -> int:
 def save_draft(db: Session, keyring: Keyring, reflection: Reflection,
                content: ReflectionContent, expected_version: int) -> int:
     """Autosave: re-seal the working draft with the client's own key. Returns the new version."""
+    case = db.get(Case, reflection.case_id)
+    if case is None or case.status != "open":
+        raise Locked()  # a closed case is read-only for the client, autosave included
     version = _latest(db, reflection)
     if version is None or version.scope != CLIENT_ONLY:
         raise Locked()

@@ -21,10 +21,11 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
+from .. import audit
 from ..auth import service as auth
 from ..auth.context import kdf_settings
 from ..auth.forms import JoinForm
-from ..auth.routes import show_recovery_code, sign_in
+from ..auth.routes import failed_sign_in, show_recovery_code, sign_in
 from ..cases import questions
 from ..cases.errors import Conflict, InvalidChange, Locked
 from ..db import get_db
@@ -69,6 +70,16 @@ def home() -> ResponseReturnValue:
     )
 
 
+@bp.get("/activity")
+def activity() -> ResponseReturnValue:
+    """Who opened this client's reflections, and when (from the audit log)."""
+    db = get_db()
+    case = my_case()
+    opened = audit.for_case(db, case.id, ("reflection.viewed",))
+    written = {r.reflection.id: r.reflection for r in reflections.for_client(db, g.keyring, case)}
+    return render_template("portal/activity.html", opened=opened, written=written)
+
+
 @bp.post("/reflections/new")
 def new_reflection() -> ResponseReturnValue:
     db = get_db()
@@ -93,8 +104,11 @@ def _render_reflection(reflection_id: str, status: int = 200, content=None,  # n
     view = reflections.working_copy(db, g.keyring, reflection)
     form = ReflectionForm()
     form.edit_version.data = str(reflection.edit_version)
+    # Decided here, not with {% set %} in the template: a block's variables stay in that
+    # block, and the scripts block must know too (or the page never loads its autosave).
+    editable = view.version.scope == "client" and case.status == "open"
     return render_template(
-        "portal/reflection.html", case=case, view=view, form=form,
+        "portal/reflection.html", case=case, view=view, form=form, editable=editable,
         content=content or view.content, conflict=conflict,
         questions=questions.still_open(db, g.keyring, case),
         question_texts=questions.texts_by_id(db, g.keyring, case), prompts=PROMPT_LABELS,
@@ -120,6 +134,9 @@ def save_reflection(reflection_id: str) -> ResponseReturnValue:
     try:
         if request.form.get("action") == "share":
             reflections.share(db, g.keyring, reflection, content, expected_version(request.form))
+            audit.record(db, "reflection.shared", actor_id=g.keyring.user.id,
+                         object_type="reflection", object_id=reflection.id,
+                         case_id=reflection.case_id)
             message = _("Shared with your counsellor. Thank you for writing.")
         else:
             reflections.save_draft(db, g.keyring, reflection, content,
@@ -200,6 +217,8 @@ def invite_submit() -> ResponseReturnValue:
         except auth.PolicyError as exc:
             form.passphrase.errors.append(str(exc))
         else:
+            audit.record(db, "invitation.accepted", actor_id=account.user.id,
+                         object_type="client_invitation", case_id=account.case_id)
             sign_in(account)
             db.commit()
             return show_recovery_code(account)
@@ -214,7 +233,8 @@ def resume() -> ResponseReturnValue:
     db = get_db()
     try:
         account = auth.authenticate(db, login_name, passphrase, kdf_settings())
-    except auth.BadCredentials:
+    except auth.BadCredentials as exc:
+        failed_sign_in(db, exc)
         return jsonify(ok=False, message=_("That login name and passphrase don't match.")), 401
     sign_in(account)
     db.commit()

@@ -1,0 +1,175 @@
+"""The audit log: who did what, when — never content — chained so that an edited, deleted,
+reordered or truncated entry is detected; appends never fork under concurrency."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+from sqlalchemy import delete, select, text, update
+
+from journal import audit, instance_secrets
+from journal.db import engine_for, session_for
+from journal.models import AuditEvent, AuditHead
+
+from conftest import (
+    join_as_client,
+    new_case,
+    new_session,
+    share_reflection,
+    sign_in,
+)
+
+
+def verify(app):
+    with session_for(app) as db:
+        return audit.verify(db, instance_secrets.read(app.instance_path).audit_key,
+                            app.instance_path)
+
+
+def run_verify(app):
+    return app.test_cli_runner().invoke(args=["verify-audit"])
+
+
+def actions(app) -> list[str]:
+    with session_for(app) as db:
+        return list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
+
+
+@pytest.fixture
+def logged(app, counsellor):
+    """A practice with a case, a signed note, a client who shared a reflection that was read."""
+    case_id = new_case(counsellor, "Audit Canary Client")
+    session_id = new_session(counsellor, case_id)
+    base = f"/cases/{case_id}/sessions/{session_id}/note"
+    counsellor.post(base + "/start", {"template": "narrative"})
+    counsellor.get(base)
+    client = join_as_client(app, counsellor, case_id, "audit-client")
+    reflection_id = share_reflection(client, helped="Audit canary reflection words")
+    counsellor.get(f"/cases/{case_id}/reflections/{reflection_id}")
+    return {"case_id": case_id, "client": client, "reflection_id": reflection_id}
+
+
+def test_key_actions_are_recorded_without_content(app, counsellor, logged):
+    recorded = actions(app)
+    for expected in ("practice.set_up", "auth.sign_in", "case.created", "note.viewed",
+                     "invitation.created", "invitation.accepted", "reflection.shared",
+                     "reflection.viewed"):
+        assert expected in recorded, expected
+    with engine_for(app).connect() as conn:
+        dump = repr(conn.execute(text("SELECT * FROM audit_events")).all())
+    for canary in ("Audit Canary Client", "Audit canary reflection words", "audit-client"):
+        assert canary not in dump
+
+
+def test_failed_sign_ins_are_recorded_for_known_and_unknown_names(app, counsellor, browser):
+    other = type(browser)(app.test_client())
+    sign_in(other, "ada", "wrong wrong wrong wrong")
+    sign_in(other, "nobody-here", "wrong wrong wrong wrong")
+    with session_for(app) as db:
+        failed = db.scalars(select(AuditEvent).where(
+            AuditEvent.action == "auth.sign_in_failed").order_by(AuditEvent.seq)).all()
+    assert len(failed) == 2
+    assert failed[0].object_id is not None and failed[1].object_id is None
+    assert all(e.actor_id is None for e in failed)
+
+
+def test_a_clean_log_verifies(app, logged):
+    verdict = verify(app)
+    assert verdict.ok and verdict.entries >= 8
+    result = run_verify(app)
+    assert result.exit_code == 0 and "intact" in result.output
+
+
+def test_an_edited_entry_is_detected(app, logged):
+    with session_for(app) as db:
+        db.execute(update(AuditEvent).where(AuditEvent.action == "reflection.viewed")
+                   .values(action="note.saved"))
+        db.commit()
+    result = run_verify(app)
+    assert result.exit_code == 1 and "altered" in result.output
+
+
+def test_a_deleted_entry_is_detected(app, logged):
+    with session_for(app) as db:
+        db.execute(delete(AuditEvent).where(AuditEvent.seq == 3))
+        db.commit()
+    result = run_verify(app)
+    assert result.exit_code == 1 and "entry 3 is missing" in result.output
+
+
+def test_reordered_entries_are_detected(app, logged):
+    with session_for(app) as db:
+        first, second = db.scalars(select(AuditEvent).where(AuditEvent.seq.in_((4, 5)))
+                                   .order_by(AuditEvent.seq)).all()
+        fields = ("at", "actor_id", "action", "object_type", "object_id", "case_id", "mac")
+        a = {f: getattr(first, f) for f in fields}
+        b = {f: getattr(second, f) for f in fields}
+        for f in fields:
+            setattr(first, f, b[f])
+            setattr(second, f, a[f])
+        db.commit()
+    assert not verify(app).ok
+
+
+def test_truncation_is_detected_by_the_checkpoints_in_instance(app, logged):
+    with session_for(app) as db:
+        last = db.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1))
+        db.execute(delete(AuditEvent).where(AuditEvent.seq > last - 2))
+        # A careful intruder also rewinds the head row to match what is left.
+        tail = db.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
+        db.execute(update(AuditHead).values(seq=tail.seq, mac=tail.mac))
+        db.commit()
+    result = run_verify(app)
+    assert result.exit_code == 1 and "cut off the end" in result.output
+    assert os.path.exists(os.path.join(app.instance_path, audit.CHECKPOINT_FILE))
+
+
+def test_a_rolled_back_request_leaves_no_entry_and_no_checkpoint(app, logged):
+    before = verify(app).entries
+    with app.app_context(), session_for(app) as db:
+        audit.record(db, "case.created", actor_id=None, object_type="case")
+        db.rollback()
+    assert verify(app).entries == before and verify(app).ok
+
+
+def test_the_client_sees_who_opened_their_reflections(logged):
+    page = logged["client"].get("/portal/activity").get_data(as_text=True)
+    assert "Your counsellor opened your reflection" in page
+
+
+def test_the_counsellor_sees_the_case_log_and_the_admin_its_health(counsellor, logged):
+    page = counsellor.get(f"/cases/{logged['case_id']}/log").get_data(as_text=True)
+    assert "opened a reflection" in page and "your client" in page
+    assert "shared a reflection" in page
+    admin = counsellor.get("/practice/").get_data(as_text=True)
+    assert "intact" in admin
+
+
+def test_concurrent_appends_never_fork_the_chain(app, counsellor):
+    """Six writers at once (on PostgreSQL when JOURNAL_TEST_DATABASE_URL is set, as in CI)."""
+    key = instance_secrets.read(app.instance_path).audit_key
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(25):
+                with session_for(app) as db:
+                    audit.record(db, "note.viewed", actor_id=None, object_type="note",
+                                 object_id=f"{n}-{i}", key=key)
+                    db.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    verdict = verify(app)
+    assert verdict.ok, verdict.problems
+    with session_for(app) as db:
+        seqs = list(db.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
+    assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= 150
