@@ -47,6 +47,10 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
     app.register_blueprint(practice_bp)
     app.register_blueprint(portal_bp)
 
+    from . import throttle
+
+    throttle.init_app(app)
+
     proxies = int(app.config["TRUSTED_PROXIES"])
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix

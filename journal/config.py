@@ -44,6 +44,10 @@ _ENV_PARSERS: dict[str, Any] = {
     "SESSION_ABSOLUTE_HOURS": int,
     "INVITATION_DAYS": int,
     "TRUSTED_PROXIES": int,
+    "REDIS_URL": str,
+    "THROTTLE_SIGN_IN_ACCOUNT": str,
+    "THROTTLE_SIGN_IN_ADDRESS": str,
+    "THROTTLE_ENABLED": lambda v: v.strip().lower() not in {"0", "false", "no", "off"},
     "COOKIE_SECURE": lambda v: v.strip().lower() not in {"0", "false", "no", "off"},
 }
 

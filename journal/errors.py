@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, current_app, g, render_template, request
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound as werkzeug_NotFound
@@ -65,6 +66,14 @@ def _http_error(exc: HTTPException) -> tuple[str, int]:
               _("There were too many attempts. Please wait a minute and try again.")),
     }
     title, message = messages.get(status, (_("Something went wrong"), exc.description or ""))
+    if status == 429:
+        from .throttle import seconds_until_retry
+
+        minutes = max(1, round(seconds_until_retry() / 60))
+        message = ngettext("There were too many attempts. Please try again in about "
+                           "%(num)d minute. Other people are not affected.",
+                           "There were too many attempts. Please try again in about "
+                           "%(num)d minutes. Other people are not affected.", minutes)
     kept = kept_fields() if status != 413 else []
     return _render(status, title, message, kept=kept)
 

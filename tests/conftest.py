@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -66,6 +67,10 @@ def make_app(tmp_path: Any, template_db: str | None, **overrides: Any) -> Flask:
     else:
         url = PG_URL
     config = {"TESTING": True, "DATABASE_URL": url, **FAST_KDF, **overrides}
+    if REDIS_URL:
+        # Throttle counters in Redis, under a prefix of this test's own.
+        config.setdefault("REDIS_URL", REDIS_URL)
+        config.setdefault("RATELIMIT_KEY_PREFIX", f"journal-test-{uuid.uuid4().hex}")
     app = create_app(config, instance_path=str(instance))
     instance_secrets.create_missing(str(instance), practice_has_users=False)
     if not template_db:

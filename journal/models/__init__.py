@@ -37,8 +37,10 @@ from .casework import (
 )
 from .common import is_id, new_id, utcnow
 from .portal import CLIENT_ONLY, SHARED_SCOPE, ClientInvitation, Reflection, ReflectionVersion
+from .throttle import ThrottleCounter
 
 __all__ = [
+    "ThrottleCounter",
     "AuditEvent", "AuditHead",
     "CLIENT_ONLY", "SHARED_SCOPE", "ClientInvitation", "Reflection", "ReflectionVersion",
     "ANSWERED", "ATTENDANCE", "ATTENDED", "CANCELLED", "CLIENT", "COUNSELLOR", "DID_NOT_ATTEND",

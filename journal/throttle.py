@@ -1,0 +1,175 @@
+"""Throttling per account and per address (Flask-Limiter), never global.
+
+Counters live in Redis when JOURNAL_REDIS_URL is set, otherwise in the database
+(`throttle_counters`), so every gunicorn worker — and every host on PostgreSQL — shares them.
+Keys are HMAC(pepper, value): the store never holds an address or a login name.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from limits.storage import Storage
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from . import crypto, instance_secrets
+from .db import engine_for
+from .models import ThrottleCounter
+
+# Configurable limits. Sign-in counts only failures, so a person signing in often is never
+# locked out; an attacker guessing one account is slowed, and one address cannot try many.
+DEFAULTS = {
+    "THROTTLE_SIGN_IN_ACCOUNT": "5 per 5 minutes",
+    "THROTTLE_SIGN_IN_ADDRESS": "30 per 5 minutes",
+    "THROTTLE_RECOVERY_ACCOUNT": "5 per hour",
+    "THROTTLE_RECOVERY_ADDRESS": "20 per hour",
+    "THROTTLE_INVITATION_ADDRESS": "20 per hour",
+    "THROTTLE_ENABLED": True,
+    "REDIS_URL": None,
+    # Keeps tests and several journals on one Redis apart.
+    "RATELIMIT_KEY_PREFIX": "journal",
+}
+
+
+class SqlStorage(Storage):
+    """A fixed-window `limits` storage on the journal's own database."""
+
+    STORAGE_SCHEME = ["journal-sql"]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False,
+                 **options: Any) -> None:
+        super().__init__(uri, wrap_exceptions, **options)
+        self._engine_of: Callable[[], Any] = options["engine_of"]
+
+    @property
+    def base_exceptions(self) -> type[Exception]:
+        return Exception
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        now = time.time()
+        table = ThrottleCounter.__table__
+        with self._engine_of().begin() as conn:
+            row = conn.execute(
+                update(table).where(table.c.key == key, table.c.expires_at > now)
+                .values(count=table.c.count + amount).returning(table.c.count)).first()
+            if row is not None:
+                return int(row[0])
+            # Expired or new: start a new window (a racing insert simply retries as an update).
+            conn.execute(delete(table).where(table.c.key == key, table.c.expires_at <= now))
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(table).values(key=key, count=amount,
+                                                      expires_at=now + expiry))
+                return amount
+            except IntegrityError:
+                row = conn.execute(update(table).where(table.c.key == key)
+                                   .values(count=table.c.count + amount)
+                                   .returning(table.c.count)).first()
+                return int(row[0]) if row else amount
+
+    def _row(self, key: str) -> Any:
+        table = ThrottleCounter.__table__
+        with self._engine_of().connect() as conn:
+            return conn.execute(select(table.c.count, table.c.expires_at)
+                                .where(table.c.key == key)).first()
+
+    def get(self, key: str) -> int:
+        row = self._row(key)
+        return int(row[0]) if row is not None and row[1] > time.time() else 0
+
+    def get_expiry(self, key: str) -> float:
+        row = self._row(key)
+        return float(row[1]) if row is not None and row[1] > time.time() else time.time()
+
+    def check(self) -> bool:
+        return True
+
+    def reset(self) -> int | None:
+        with self._engine_of().begin() as conn:
+            return conn.execute(delete(ThrottleCounter.__table__)).rowcount
+
+    def clear(self, key: str) -> None:
+        with self._engine_of().begin() as conn:
+            conn.execute(delete(ThrottleCounter.__table__)
+                         .where(ThrottleCounter.__table__.c.key == key))
+
+
+def _hashed(purpose: str, value: str) -> str:
+    pepper = instance_secrets.load(current_app._get_current_object()).pepper  # type: ignore[attr-defined]
+    return crypto.lookup_value(pepper, f"throttle/{purpose}", value).hex()[:40]
+
+
+def by_address() -> str:
+    """The client's address, as HMAC(pepper, address)."""
+    return "a:" + _hashed("address", request.remote_addr or "-")
+
+
+def by_account() -> str:
+    """The login name being tried, as HMAC(pepper, normalised name)."""
+    return "u:" + _hashed("account", request.form.get("login_name", "")[:64])
+
+
+def failed(response: Any) -> bool:
+    """Only failures count for sign-in: a redirect or a JSON ok means it worked."""
+    return response.status_code not in (302, 303) and not (
+        response.is_json and (response.get_json(silent=True) or {}).get("ok"))
+
+
+def limit(name: str) -> str:
+    """A limit string from config, read when a request is checked."""
+    return current_app.config[f"THROTTLE_{name}"]
+
+
+# Endpoint -> (config name, key function, shared scope, count only failures?). Scopes are
+# shared, so signing in from the page and from a timed-out reflection draw on one budget.
+_RULES: dict[str, list[tuple[str, Callable[[], str], str, bool]]] = {
+    "auth.login": [("SIGN_IN_ACCOUNT", by_account, "sign-in-account", True),
+                   ("SIGN_IN_ADDRESS", by_address, "sign-in-address", True)],
+    "portal.resume": [("SIGN_IN_ACCOUNT", by_account, "sign-in-account", True),
+                      ("SIGN_IN_ADDRESS", by_address, "sign-in-address", True)],
+    "auth.recover": [("RECOVERY_ACCOUNT", by_account, "recovery-account", False),
+                     ("RECOVERY_ADDRESS", by_address, "recovery-address", False)],
+    "auth.setup": [("INVITATION_ADDRESS", by_address, "invitation-address", False)],
+    "auth.join_submit": [("INVITATION_ADDRESS", by_address, "invitation-address", False)],
+    "portal.invite_submit": [("INVITATION_ADDRESS", by_address, "invitation-address", False)],
+}
+
+
+def limiter_of(app: Flask) -> Limiter:
+    """This app's limiter (one per app: tests and workers never share counters by accident)."""
+    return app.extensions["journal_limiter"]
+
+
+def seconds_until_retry() -> int:
+    """How long the person who just hit a limit should wait."""
+    current = limiter_of(current_app._get_current_object()).current_limit  # type: ignore[attr-defined]
+    return max(1, int(current.reset_at - time.time())) if current else 60
+
+
+def init_app(app: Flask) -> None:
+    """Call after the blueprints are registered: wraps the throttled views of this app."""
+    for key, value in DEFAULTS.items():
+        app.config.setdefault(key, value)
+    app.config["RATELIMIT_ENABLED"] = bool(app.config["THROTTLE_ENABLED"])
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["RATELIMIT_STRATEGY"] = "fixed-window"
+    if app.config["REDIS_URL"]:
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    else:
+        app.config["RATELIMIT_STORAGE_URI"] = "journal-sql://"
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {"engine_of": lambda: engine_for(app)}
+    limiter = Limiter(key_func=by_address, app=app)
+    app.extensions["journal_limiter"] = limiter
+    for endpoint, rules in _RULES.items():
+        view = app.view_functions[endpoint]
+        for name, key_func, scope, only_failures in rules:
+            view = limiter.shared_limit(
+                lambda name=name: limit(name), scope=scope, key_func=key_func,
+                methods=["POST"], deduct_when=failed if only_failures else None,
+            )(view)
+        app.view_functions[endpoint] = view

@@ -1,0 +1,121 @@
+"""Throttling per account and per address — never global — with a 429 page that says when to
+try again. Counters are keyed by HMAC, in the database or (CI's second run) in Redis."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from journal.db import engine_for, session_for
+from journal.models import ThrottleCounter
+
+from conftest import (
+    PASSPHRASE,
+    REDIS_URL,
+    Browser,
+    invitation_link,
+    make_app,
+    new_case,
+    set_up_practice,
+    sign_in,
+)
+
+WRONG = "not the right passphrase at all"
+
+
+@pytest.fixture
+def tight(tmp_path, template_db):
+    app = make_app(tmp_path, template_db, THROTTLE_SIGN_IN_ACCOUNT="3 per 5 minutes",
+                   THROTTLE_SIGN_IN_ADDRESS="6 per 5 minutes",
+                   THROTTLE_RECOVERY_ACCOUNT="2 per hour",
+                   THROTTLE_INVITATION_ADDRESS="3 per hour")
+    yield app
+    engine_for(app).dispose()
+
+
+def browser_at(app, address: str) -> Browser:
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return Browser(client)
+
+
+def test_failed_sign_ins_for_one_account_are_throttled_with_a_kind_429(tight):
+    admin = browser_at(tight, "10.0.0.1")
+    set_up_practice(tight, admin)
+    attacker = browser_at(tight, "10.0.0.2")
+    for _ in range(3):
+        assert sign_in(attacker, "ada", WRONG).status_code == 200
+    resp = sign_in(attacker, "ada", WRONG)
+    assert resp.status_code == 429
+    page = resp.get_data(as_text=True)
+    assert "try again in about 5 minutes" in page and "Other people are not affected" in page
+    assert int(resp.headers["Retry-After"]) > 0
+    assert "no-store" in resp.headers["Cache-Control"]
+    # Even the right passphrase waits now: the account, not the password, is throttled.
+    assert sign_in(attacker, "ada", PASSPHRASE).status_code == 429
+
+
+def test_one_attacker_does_not_lock_others_out(tight):
+    admin = browser_at(tight, "10.0.0.1")
+    set_up_practice(tight, admin)
+    attacker = browser_at(tight, "10.0.0.66")
+    for name in ("bob", "cat", "dan", "eve", "fay", "gus"):
+        sign_in(attacker, name, WRONG)
+    assert sign_in(attacker, "hal", WRONG).status_code == 429  # this address is spent
+    # A colleague elsewhere signs in as usual, even into an account the attacker tried.
+    colleague = browser_at(tight, "10.0.0.7")
+    assert sign_in(colleague, "ada", PASSPHRASE).status_code == 302
+
+
+def test_successful_sign_ins_do_not_count(tight):
+    admin = browser_at(tight, "10.0.0.1")
+    set_up_practice(tight, admin)
+    for _ in range(8):
+        fresh = browser_at(tight, "10.0.0.1")
+        assert sign_in(fresh, "ada", PASSPHRASE).status_code == 302
+
+
+def test_recovery_is_throttled_per_account(tight):
+    admin = browser_at(tight, "10.0.0.1")
+    set_up_practice(tight, admin)
+    guesser = browser_at(tight, "10.0.0.3")
+    data = {"login_name": "ada", "recovery_code": "AAAA-BBBB", "passphrase": WRONG,
+            "confirm": WRONG}
+    assert guesser.post("/recover", data).status_code == 200
+    assert guesser.post("/recover", data).status_code == 200
+    assert guesser.post("/recover", data).status_code == 429
+
+
+def test_invitation_acceptance_is_throttled_per_address(tight):
+    admin = browser_at(tight, "10.0.0.1")
+    set_up_practice(tight, admin)
+    case_id = new_case(admin)
+    link = invitation_link(admin, case_id)
+    prober = browser_at(tight, "10.0.0.4")
+    for _ in range(3):
+        resp = prober.post("/portal/invite", {"secret": "x" * 27, "login_name": "someone",
+                                               "passphrase": PASSPHRASE, "confirm": PASSPHRASE})
+        assert resp.status_code == 404
+    assert prober.post("/portal/invite", {"secret": link.split("#")[1]}).status_code == 429
+    # The real client, elsewhere, is not affected.
+    client = browser_at(tight, "10.0.0.5")
+    resp = client.post("/portal/invite", {"secret": link.split("#")[1], "login_name": "robin",
+                                          "passphrase": PASSPHRASE, "confirm": PASSPHRASE})
+    assert resp.status_code == 200
+
+
+def test_the_store_holds_hmacs_never_addresses_or_names(tight):
+    admin = browser_at(tight, "10.0.0.1")
+    set_up_practice(tight, admin)
+    sign_in(browser_at(tight, "192.0.2.77"), "canary-login", WRONG)
+    if REDIS_URL:
+        import redis
+
+        store = redis.Redis.from_url(REDIS_URL)
+        keys = [k.decode() for k in store.keys(f"*{tight.config['RATELIMIT_KEY_PREFIX']}*")]
+    else:
+        with session_for(tight) as db:
+            keys = list(db.scalars(select(ThrottleCounter.key)))
+    assert keys
+    for key in keys:
+        assert "192.0.2.77" not in key and "canary-login" not in key
