@@ -88,14 +88,17 @@ def db_upgrade_command(revision: str) -> None:
 @click.command("end-expired-sessions")
 @with_appcontext
 def end_expired_sessions_command() -> None:
-    """Delete sign-in sessions past their idle or absolute limit (safe to run from cron)."""
+    """Delete expired sign-in sessions and the key wraps of expired invitations (for cron)."""
+    from .portal.invitations import forget_expired
     from .security import timeouts
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with app.test_request_context(), session_for(app) as db:
         ended = web_sessions.purge_expired(db, timeouts())
+        forgotten = forget_expired(db)
         db.commit()
-    click.echo(f"Ended {ended} expired session(s).")
+    click.echo(f"Ended {ended} expired session(s); "
+               f"deleted the keys of {forgotten} expired invitation(s).")
 
 
 @click.command("verify-audit")

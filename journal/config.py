@@ -22,6 +22,8 @@ DEFAULTS: dict[str, Any] = {
     # last_seen is written at most this often, so a GET changes at most one timestamp a minute.
     "SESSION_TOUCH_SECONDS": 60,
     "INVITATION_DAYS": 7,
+    # Counsellors hold everyone's notes: they must add a second step (TOTP) to sign in.
+    "REQUIRE_SECOND_FACTOR_FOR_COUNSELLORS": True,
     "MAX_CONTENT_LENGTH": 512 * 1024,
     # Secure cookies work on http://127.0.0.1 and localhost in every current browser.
     # Only a load-test client that drops Secure cookies on plain http needs this off.
@@ -47,8 +49,11 @@ _ENV_PARSERS: dict[str, Any] = {
     "REDIS_URL": str,
     "THROTTLE_SIGN_IN_ACCOUNT": str,
     "THROTTLE_SIGN_IN_ADDRESS": str,
+    "THROTTLE_SECOND_FACTOR_ACCOUNT": str,
     "THROTTLE_ENABLED": lambda v: v.strip().lower() not in {"0", "false", "no", "off"},
     "COOKIE_SECURE": lambda v: v.strip().lower() not in {"0", "false", "no", "off"},
+    "REQUIRE_SECOND_FACTOR_FOR_COUNSELLORS":
+        lambda v: v.strip().lower() not in {"0", "false", "no", "off"},
 }
 
 

@@ -293,11 +293,11 @@ def test_end_expired_sessions(make):
     claim_practice(app, SETUP_CODE.search(run(app, "prepare").output).group(0))
     result = run(app, "end-expired-sessions")
     assert result.exit_code == 0, result.output
-    assert "Ended 0 expired session(s)." in result.output
+    assert "Ended 0 expired session(s);" in result.output
     assert count(app, WebSession) == 1
     with session_for(app) as db:
         db.execute(update(WebSession).values(last_seen=utcnow() - timedelta(hours=1)))
         db.commit()
     result = run(app, "end-expired-sessions")
-    assert "Ended 1 expired session(s)." in result.output
+    assert "Ended 1 expired session(s);" in result.output
     assert count(app, WebSession) == 0

@@ -20,10 +20,12 @@ from journal.security import PUBLIC_ENDPOINTS
 from conftest import (
     Browser,
     invite_and_join,
+    join_as_client,
     make_app,
     new_case,
     new_session,
     set_up_practice,
+    share_reflection,
 )
 
 EXPECTED_PUBLIC = {"static", "health", "auth.login", "auth.setup", "auth.join",
@@ -49,6 +51,14 @@ def rules(app: Flask, method: str) -> list[Rule]:
                   key=lambda r: r.rule)
 
 
+def urls(app: Flask, rule: Rule, ids: dict[str, str]) -> list[str]:
+    """The rule with real ids; a reflection route also with the client's unshared draft."""
+    found = [build(app, rule, ids)]
+    if "reflection_id" in rule.arguments:
+        found.append(build(app, rule, {**ids, "reflection_id": ids["draft_id"]}))
+    return found
+
+
 def build(app: Flask, rule: Rule, ids: dict[str, str], default: str | None = None) -> str:
     """The rule's URL with its parameters filled from ids (or default, or a random uuid)."""
     values = {arg: ids.get(arg, default or str(uuid.uuid4())) for arg in rule.arguments}
@@ -56,13 +66,22 @@ def build(app: Flask, rule: Rule, ids: dict[str, str], default: str | None = Non
         return url_for(rule.endpoint, **values)
 
 
-def snapshot(app: Flask) -> dict[str, list[str]]:
-    """Every row of every table, except web_sessions.last_seen (the one thing a GET may touch)."""
+# What a GET may write (DESIGN 3): last_seen, the audit log and, when a counsellor opens a
+# reflection, its read receipt. Nothing else. ("table", "*") allows a whole table.
+LAST_SEEN = frozenset({("web_sessions", "last_seen")})
+GET_WRITES = LAST_SEEN | {("audit_events", "*"), ("audit_head", "*")}
+READ_RECEIPTS = GET_WRITES | {("reflection_versions", "read_at")}
+
+
+def snapshot(app: Flask, allowed: frozenset[tuple[str, str]] = LAST_SEEN
+             ) -> dict[str, list[str]]:
+    """Every row of every table, except the (table, column) pairs that may change."""
     state: dict[str, list[str]] = {}
     with engine_for(app).connect() as conn:
         for table in Base.metadata.sorted_tables:
-            columns = [c for c in table.columns
-                       if not (table.name == "web_sessions" and c.name == "last_seen")]
+            if (table.name, "*") in allowed:
+                continue
+            columns = [c for c in table.columns if (table.name, c.name) not in allowed]
             rows = conn.execute(select(*columns)).all()
             state[table.name] = sorted(repr(tuple(row)) for row in rows)
     return state
@@ -96,9 +115,34 @@ def invitation_id(admin: Browser) -> str:
 
 
 @pytest.fixture
-def ids(app: Flask, counsellor: Browser) -> dict[str, str]:
-    """Real ids of everything the signed-in admin counsellor 'ada' owns."""
-    return {**populate(counsellor), "invitation_id": invitation_id(counsellor)}
+def world(app: Flask, counsellor: Browser) -> tuple[dict[str, str], Browser]:
+    """Real ids of everything the signed-in admin counsellor 'ada' owns, and her case's client
+    (signed in), who shared a reflection (reflection_id) and keeps a draft (draft_id)."""
+    owned = populate(counsellor)
+    client = join_as_client(app, counsellor, owned["case_id"], "robin")
+    owned["reflection_id"] = share_reflection(client)
+    draft = client.post("/portal/reflections/new")
+    assert draft.status_code == 302
+    owned["draft_id"] = location(draft).rstrip("/").rsplit("/", 1)[1]
+    return {**owned, "invitation_id": invitation_id(counsellor)}, client
+
+
+@pytest.fixture
+def ids(world: tuple[dict[str, str], Browser]) -> dict[str, str]:
+    return world[0]
+
+
+@pytest.fixture
+def client(world: tuple[dict[str, str], Browser]) -> Browser:
+    """The signed-in client of ada's case."""
+    return world[1]
+
+
+def unread(app: Flask) -> int:
+    with engine_for(app).connect() as conn:
+        versions = Base.metadata.tables["reflection_versions"]
+        return len(conn.execute(select(versions.c.id).where(
+            versions.c.scope == "shared", versions.c.read_at.is_(None))).all())
 
 
 # --- login required by default ----------------------------------------------------------------
@@ -110,8 +154,7 @@ def test_the_allow_list_is_exactly_this_short_list(app):
     assert EXPECTED_PUBLIC <= endpoints
 
 
-def test_every_other_endpoint_needs_sign_in(app, browser):
-    set_up_practice(app, browser)
+def test_every_other_endpoint_needs_sign_in(app, ids):
     anonymous = Browser(app.test_client())
     anonymous.token()
     before = snapshot(app)
@@ -120,18 +163,22 @@ def test_every_other_endpoint_needs_sign_in(app, browser):
         for rule in rules(app, method):
             if rule.endpoint in EXPECTED_PUBLIC:
                 continue
-            url = build(app, rule, {})
-            resp = anonymous.get(url) if method == "GET" else anonymous.post(url, {"x": "y"})
-            if resp.status_code == 302:
-                assert location(resp).split("?")[0] == "/login", (method, url)
-            else:
-                # 401: a POST after sign-out gets a kind page that keeps what was typed.
-                allowed = {404, 405} | ({401} if method == "POST" else set())
-                assert resp.status_code in allowed, (method, url, resp.status_code)
-            assert 'id="recovery-code"' not in text_of(resp)
-            checked.add(rule.endpoint)
+            for url in {build(app, rule, {}), *urls(app, rule, ids)}:
+                resp = anonymous.get(url) if method == "GET" else anonymous.post(
+                    url, {"x": "y", "stood_out": TYPED, "edit_version": "2",
+                          "action": "share"})
+                if resp.status_code == 302:
+                    assert location(resp).split("?")[0] == "/login", (method, url)
+                else:
+                    # 401: a POST after sign-out gets a kind page that keeps what was typed.
+                    allowed = {404, 405} | ({401} if method == "POST" else set())
+                    assert resp.status_code in allowed, (method, url, resp.status_code)
+                assert 'id="recovery-code"' not in text_of(resp)
+                assert "A calmer week" not in text_of(resp)
+                checked.add(rule.endpoint)
     assert {"cases.dashboard", "cases.case", "auth.account", "practice.admin",
-            "cases.save_note", "auth.logout"} <= checked
+            "cases.save_note", "auth.logout", "cases.reflection", "portal.home",
+            "portal.reflection", "portal.autosave", "portal.amend_reflection"} <= checked
     assert snapshot(app) == before
 
 
@@ -146,23 +193,30 @@ def test_public_pages_answer_without_sign_in(app, browser):
 # --- CSRF -------------------------------------------------------------------------------------
 
 
-def test_every_post_without_csrf_token_is_refused_kindly(app, counsellor, ids):
+def test_every_post_without_csrf_token_is_refused_kindly(app, counsellor, client, ids):
     before = snapshot(app)
     post_rules = rules(app, "POST")
     assert len(post_rules) >= 10
-    for rule in post_rules:
-        url = build(app, rule, ids)
-        resp = counsellor.post(url, {"name": TYPED, "text": TYPED, **SECRETS}, csrf=False)
-        page = text_of(resp)
-        assert resp.status_code == 400, (url, resp.status_code)
-        assert "gone stale" in page, url
-        assert TYPED in page, url
-        for secret in SECRETS.values():
-            assert secret not in page, (url, secret)
-        assert not re.search(r">\s*passphrase\s*<", page), url
+    posted = 0
+    for who, browser in (("counsellor", counsellor), ("client", client)):
+        for rule in post_rules:
+            for url in urls(app, rule, ids):
+                resp = browser.post(url, {"name": TYPED, "text": TYPED, "stood_out": TYPED,
+                                          "edit_version": "3", "action": "share", **SECRETS},
+                                    csrf=False)
+                page = text_of(resp)
+                assert resp.status_code == 400, (who, url, resp.status_code)
+                assert "gone stale" in page, (who, url)
+                assert TYPED in page, (who, url)
+                for secret in SECRETS.values():
+                    assert secret not in page, (who, url, secret)
+                assert not re.search(r">\s*passphrase\s*<", page), (who, url)
+                posted += 1
+    assert posted > 2 * len(post_rules)
     assert snapshot(app) == before
     # Still signed in: a refused sign-out or "sign out everywhere" did nothing.
     assert counsellor.get("/").status_code == 200
+    assert client.get("/portal/").status_code == 200
 
 
 def test_a_wrong_csrf_token_is_refused_too(app, counsellor):
@@ -229,12 +283,14 @@ def test_hsts_only_over_https(app, counsellor):
         assert_secure_headers(counsellor.get(url), url, https=False)
 
 
-def test_pages_need_no_inline_script_or_style(app, counsellor, ids):
+def test_pages_need_no_inline_script_or_style(app, counsellor, client, ids):
     """The CSP forbids inline code, so no page may rely on it."""
     inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style|\sstyle=|\son[a-z]+=", re.I)
-    for rule in rules(app, "GET"):
-        page = text_of(counsellor.get(build(app, rule, ids)))
-        assert not inline.search(page), rule.rule
+    for browser in (counsellor, client):
+        for rule in rules(app, "GET"):
+            for url in urls(app, rule, ids):
+                page = text_of(browser.get(url))
+                assert not inline.search(page), url
 
 
 # --- sizes and ids ----------------------------------------------------------------------------
@@ -300,18 +356,33 @@ def test_another_counsellors_ids_are_404(app, counsellor, ids):
 # --- GET changes nothing ----------------------------------------------------------------------
 
 
-def test_no_get_changes_the_database(app, counsellor, ids):
-    before = snapshot(app)
-    urls = [build(app, rule, ids) for rule in rules(app, "GET")]
-    urls += ["/?closed=1", "/?page=2", f"/cases/{ids['case_id']}?page=2", "/nope",
-             "/static/css/journal.css", "/setup", "/join", "/recover"]
-    for url in urls:
-        with counsellor.get(url) as resp:
+def test_no_get_changes_the_database(app, counsellor, client, ids):
+    extra = ["/?closed=1", "/?page=2", f"/cases/{ids['case_id']}?page=2", "/nope",
+             "/static/css/journal.css", "/setup", "/join", "/recover", "/portal/invite"]
+    walk = [url for rule in rules(app, "GET") for url in urls(app, rule, ids)] + extra
+    assert any("/note/versions" in url for url in walk)
+    assert f"/cases/{ids['case_id']}/reflections/{ids['reflection_id']}" in walk
+    assert f"/portal/reflections/{ids['draft_id']}" in walk
+
+    # The client first: no read receipt, nothing but last_seen and the audit log.
+    before = snapshot(app, GET_WRITES)
+    for url in walk:
+        with client.get(url) as resp:
             assert resp.status_code in (200, 302, 404), (url, resp.status_code)
-    assert any("/note/versions" in url for url in urls)
-    after = snapshot(app)
+    after = snapshot(app, GET_WRITES)
     assert counts(after) == counts(before)
     assert after == before
+    assert unread(app) == 1
+
+    # The counsellor: the reflection they open gets its read receipt, and that is all.
+    before = snapshot(app, READ_RECEIPTS)
+    for url in walk:
+        with counsellor.get(url) as resp:
+            assert resp.status_code in (200, 302, 404), (url, resp.status_code)
+    after = snapshot(app, READ_RECEIPTS)
+    assert counts(after) == counts(before)
+    assert after == before
+    assert unread(app) == 0
 
 
 # --- 500 --------------------------------------------------------------------------------------

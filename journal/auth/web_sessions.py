@@ -28,6 +28,8 @@ class Timeouts:
     idle: timedelta
     absolute: timedelta
     touch_every: timedelta
+    # A session waiting for its second factor (TOTP) lasts only this long.
+    second_factor: timedelta = timedelta(minutes=10)
 
 
 @dataclass
@@ -54,8 +56,12 @@ def _decode(cookie: str) -> tuple[bytes, bytes] | None:
     return raw[:_TOKEN_BYTES], raw[_TOKEN_BYTES:]
 
 
-def start(db: Session, user: User, private_key: bytes) -> str:
-    """Create a session row for a user who just proved their passphrase; returns the cookie."""
+def start(db: Session, user: User, private_key: bytes, second_factor_pending: bool = False
+          ) -> str:
+    """Create a session row for a user who just proved their passphrase; returns the cookie.
+
+    With second_factor_pending the row only lets them give their TOTP or backup code.
+    """
     token, key = crypto.random_token(_TOKEN_BYTES), crypto.new_key()
     row_id = new_id()
     db.add(
@@ -64,6 +70,7 @@ def start(db: Session, user: User, private_key: bytes) -> str:
             token_hash=crypto.token_hash(token),
             user_id=user.id,
             private_key_sealed=crypto.wrap_secret(key, private_key, _PURPOSE, row_id, user.id),
+            second_factor_pending=second_factor_pending,
         )
     )
     return _encode(token, key)
@@ -80,7 +87,8 @@ def resume(db: Session, cookie: str | None, timeouts: Timeouts, now: datetime | 
     if row is None:
         return None
     now = now or utcnow()
-    if now - row.last_seen > timeouts.idle or now - row.created_at > timeouts.absolute:
+    if (now - row.last_seen > timeouts.idle or now - row.created_at > timeouts.absolute
+            or (row.second_factor_pending and now - row.created_at > timeouts.second_factor)):
         end(db, row.id)
         db.commit()
         return None
@@ -121,6 +129,8 @@ def purge_expired(db: Session, timeouts: Timeouts, now: datetime | None = None) 
         select(WebSession.id).where(
             (WebSession.last_seen < now - timeouts.idle)
             | (WebSession.created_at < now - timeouts.absolute)
+            | (WebSession.second_factor_pending
+               & (WebSession.created_at < now - timeouts.second_factor))
         )
     ).all()
     for session_id in stale:

@@ -3,6 +3,7 @@
 Layers, outermost first:
 - kdf: passphrase -> Argon2id -> HKDF -> (login key, key-encryption key); recovery codes;
   HMAC lookups under the pepper.
+- otp: TOTP codes (pyotp) and backup codes; the TOTP secret is wrapped like any other key.
 - envelope: X25519 key pairs; HPKE wraps of case keys; AES-256-GCM sealing of keys and of
   record fields with associated data naming table, row, column, case and content version.
 """
@@ -39,6 +40,17 @@ from .kdf import (
     secret_lookup_and_key,
     verifier_matches,
 )
+from .otp import (
+    backup_code_lookup,
+    looks_like_totp,
+    new_backup_codes,
+    new_totp_secret,
+    normalise_backup_code,
+    totp_code_at,
+    totp_secret_text,
+    totp_step,
+    totp_uri,
+)
 
 __all__ = [
     "CryptoError",
@@ -47,6 +59,7 @@ __all__ = [
     "KdfParams",
     "PassphraseKeys",
     "WeakParameters",
+    "backup_code_lookup",
     "decode_link_secret",
     "derive_passphrase_keys",
     "digests_equal",
@@ -54,10 +67,14 @@ __all__ = [
     "field_version",
     "generate_key_pair",
     "login_verifier",
+    "looks_like_totp",
     "lookup_value",
+    "new_backup_codes",
     "new_key",
     "new_recovery_code",
     "new_salt",
+    "new_totp_secret",
+    "normalise_backup_code",
     "normalise_recovery_code",
     "open_field",
     "random_token",
@@ -66,6 +83,10 @@ __all__ = [
     "seal_field",
     "secret_lookup_and_key",
     "token_hash",
+    "totp_code_at",
+    "totp_secret_text",
+    "totp_step",
+    "totp_uri",
     "unwrap_key_with",
     "unwrap_secret",
     "verifier_matches",

@@ -3,6 +3,7 @@
 from .accounts import (
     CLIENT,
     COUNSELLOR,
+    BackupCode,
     CounsellorInvitation,
     Practice,
     SetupCode,
@@ -43,6 +44,7 @@ __all__ = [
     "ThrottleCounter",
     "AuditEvent", "AuditHead",
     "CLIENT_ONLY", "SHARED_SCOPE", "ClientInvitation", "Reflection", "ReflectionVersion",
+    "BackupCode",
     "ANSWERED", "ATTENDANCE", "ATTENDED", "CANCELLED", "CLIENT", "COUNSELLOR", "DID_NOT_ATTEND",
     "DRAFT", "OPEN", "PARKED", "PRIVATE", "QUESTION_STATES", "RESOLVED", "SCHEDULED", "SHARED",
     "SIGNED", "Case", "CaseKey", "CounsellingSession", "CounsellorInvitation", "DirectoryEntry",

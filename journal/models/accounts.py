@@ -1,10 +1,10 @@
-"""The practice, its users, their web sessions and counsellor invitations."""
+"""The practice, its users, their web sessions, backup codes and counsellor invitations."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -63,6 +63,13 @@ class User(Base):
     # A client's own key for unshared drafts, HPKE-wrapped to themself: nobody else,
     # the counsellor included, can open a draft (DESIGN 3.2).
     draft_key_wrapped: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Two-step sign-in: the TOTP secret, HPKE-wrapped to the user's own public key, so only
+    # their private key (passphrase, recovery code or live session) opens it. NULL = off.
+    totp_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A secret being set up, not yet confirmed with a code (wrapped the same way).
+    totp_pending_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The time step of the last code accepted: a code at or before it is refused (no reuse).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     # Flask-Login's interface. A user object exists only once a session row decrypted.
@@ -88,8 +95,23 @@ class WebSession(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     # The user's private key, sealed under the random key only the cookie carries.
     private_key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # The passphrase is proven but the second factor is not yet: such a session reaches only
+    # the two-step page and sign-out (security.py).
+    second_factor_pending: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                        server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class BackupCode(Base):
+    """A single-use backup code for two-step sign-in: only HMAC(pepper, user id + code)."""
+
+    __tablename__ = "backup_codes"
+
+    id: Mapped[str] = id_column()
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    lookup: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class CounsellorInvitation(Base):

@@ -49,6 +49,18 @@ def revoke_all(db: Session, case: Case) -> int:
     return result.rowcount or 0
 
 
+def forget_expired(db: Session) -> int:
+    """Delete the wrapped case key of every invitation that expired unused."""
+    result = db.execute(
+        update(ClientInvitation)
+        .where(ClientInvitation.expires_at <= utcnow(),
+               ClientInvitation.shared_key_wrapped.is_not(None))
+        .values(shared_key_wrapped=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount or 0
+
+
 def create(db: Session, keyring: Keyring, case: Case, days: int, readmit: bool
            ) -> tuple[ClientInvitation, str]:
     """A single-use link for the client (or, with readmit, for re-admitting them)."""
