@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, flash, g, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import LoginManager
@@ -20,7 +20,7 @@ from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response
 
 from . import instance_secrets
-from .auth import web_sessions
+from .auth import two_factor, web_sessions
 from .auth.service import practice_exists
 from .db import get_db
 from .errors import signed_out_while_typing
@@ -35,7 +35,15 @@ PUBLIC_ENDPOINTS = frozenset(
 SETUP_ENDPOINTS = frozenset({"static", "health", "auth.setup"})
 # Until a user confirms they stored their recovery code, only these answer.
 RECOVERY_CODE_ENDPOINTS = frozenset(
-    {"static", "health", "auth.recovery_code", "auth.confirm_recovery_code", "auth.logout"}
+    {"static", "health", "auth.recovery_code", "auth.new_recovery_code",
+     "auth.confirm_recovery_code", "auth.logout"}
+)
+# A session whose passphrase is proven but whose second step (TOTP) is not reaches only these.
+SECOND_FACTOR_ENDPOINTS = frozenset({"static", "health", "auth.second_factor", "auth.logout"})
+# A counsellor who must use two-step sign-in but has not set it up reaches only these.
+TWO_FACTOR_SETUP_ENDPOINTS = frozenset(
+    {"static", "health", "auth.two_factor_page", "auth.start_two_factor",
+     "auth.confirm_two_factor", "auth.backup_codes_stored", "auth.logout"}
 )
 
 CSP = (
@@ -84,12 +92,24 @@ def _before_request() -> ResponseReturnValue | None:
     endpoint = request.endpoint or ""
     if endpoint in ("static", "health"):
         return None
+    if request.is_json and request.method not in ("GET", "HEAD", "OPTIONS"):
+        # No page takes JSON, and Flask-WTF would read a JSON body as the form: a list, a
+        # string or a number there is a TypeError (a 500), so refuse it kindly instead.
+        abort(400)
     instance_secrets.load(current_app._get_current_object())  # type: ignore[attr-defined]
     if not _practice_ready():
         return None if endpoint in SETUP_ENDPOINTS else redirect(url_for("auth.setup"))
     db = get_db()
     cookie = request.cookies.get(session_cookie_name())
     signed_in = web_sessions.resume(db, cookie, timeouts())
+    if signed_in is not None and signed_in.row.second_factor_pending:
+        # Not signed in yet: no current_user, no keyring, one page (and sign-out). The
+        # second-step page alone opens the TOTP secret, with g.second_factor_pending.
+        g.signed_in = None
+        g.second_factor_pending = signed_in
+        if endpoint in SECOND_FACTOR_ENDPOINTS:
+            return None
+        return redirect(url_for("auth.second_factor"))
     g.signed_in = signed_in
     if signed_in is not None:
         g.keyring = Keyring(db, signed_in.user, signed_in.private_key)
@@ -104,9 +124,17 @@ def _before_request() -> ResponseReturnValue | None:
             return signed_out_while_typing()
         target = request.full_path if request.method == "GET" else None
         return redirect(url_for("auth.login", next=target.rstrip("?") if target else None))
-    if (signed_in is not None and not signed_in.user.recovery_confirmed
-            and endpoint not in RECOVERY_CODE_ENDPOINTS):
+    if signed_in is not None and not signed_in.user.recovery_confirmed:
+        # The recovery code first; the two-step set-up comes after it.
+        if endpoint in RECOVERY_CODE_ENDPOINTS:
+            return None
         return redirect(url_for("auth.recovery_code"))
+    if (signed_in is not None and not two_factor.is_on(signed_in.user)
+            and two_factor.is_required(signed_in.user,
+                                       bool(current_app.config[
+                                           "REQUIRE_SECOND_FACTOR_FOR_COUNSELLORS"]))
+            and endpoint not in TWO_FACTOR_SETUP_ENDPOINTS):
+        return redirect(url_for("auth.two_factor_page"))
     return None
 
 

@@ -62,7 +62,9 @@ def seed_demo(app: Flask, echo: Callable[[str], None]) -> None:
     echo(f"Demo counsellor created.\n  login:      {DEMO_LOGIN}\n  passphrase: {passphrase}\n"
          f"Demo clients, one per case (same passphrase):\n"
          f"  logins:     {', '.join(DEMO_CLIENT_LOGINS)}\n  passphrase: {client_passphrase}\n"
-         f"Sign in at http://127.0.0.1:5000/login")
+         f"Sign in at http://127.0.0.1:5000/login"
+         + ("\nOn its first sign-in the demo counsellor is asked to set up two-step sign-in "
+            "(an authenticator app)." if cfg["REQUIRE_SECOND_FACTOR_FOR_COUNSELLORS"] else ""))
 
 
 def _at(day: date, hour: int) -> datetime:

@@ -11,15 +11,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask_limiter import Limiter
 from limits.storage import Storage
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import crypto, instance_secrets
-from .db import engine_for
-from .models import ThrottleCounter
+from .auth.service import login_lookup
+from .db import engine_for, get_db
+from .models import ThrottleCounter, User
 
 # Configurable limits. Sign-in counts only failures, so a person signing in often is never
 # locked out; an attacker guessing one account is slowed, and one address cannot try many.
@@ -27,6 +28,8 @@ DEFAULTS = {
     "THROTTLE_SIGN_IN_ACCOUNT": "5 per 5 minutes",
     "THROTTLE_SIGN_IN_ADDRESS": "30 per 5 minutes",
     "THROTTLE_RECOVERY_ACCOUNT": "5 per hour",
+    # Wrong TOTP or backup codes, per account: six digits must not be guessable.
+    "THROTTLE_SECOND_FACTOR_ACCOUNT": "5 per 5 minutes",
     "THROTTLE_RECOVERY_ADDRESS": "20 per hour",
     "THROTTLE_INVITATION_ADDRESS": "20 per hour",
     "THROTTLE_ENABLED": True,
@@ -114,6 +117,21 @@ def by_account() -> str:
     return "u:" + _hashed("account", request.form.get("login_name", "")[:64])
 
 
+def by_second_factor_account() -> str:
+    """The account whose second step is tried, as HMAC(pepper, user id)."""
+    pending = g.get("second_factor_pending")
+    if pending is not None:
+        user_id = pending.user.id
+    else:
+        # portal.resume takes passphrase and code together: find the account by its name.
+        name = request.form.get("login_name", "")[:64]
+        pepper = instance_secrets.load(current_app._get_current_object()).pepper  # type: ignore[attr-defined]
+        found = get_db().scalar(select(User.id).where(User.login_lookup
+                                                      == login_lookup(pepper, name)))
+        user_id = found or "name|" + name
+    return "t:" + _hashed("second-factor", user_id)
+
+
 def failed(response: Any) -> bool:
     """Only failures count for sign-in: a redirect or a JSON ok means it worked."""
     return response.status_code not in (302, 303) and not (
@@ -131,7 +149,11 @@ _RULES: dict[str, list[tuple[str, Callable[[], str], str, bool]]] = {
     "auth.login": [("SIGN_IN_ACCOUNT", by_account, "sign-in-account", True),
                    ("SIGN_IN_ADDRESS", by_address, "sign-in-address", True)],
     "portal.resume": [("SIGN_IN_ACCOUNT", by_account, "sign-in-account", True),
-                      ("SIGN_IN_ADDRESS", by_address, "sign-in-address", True)],
+                      ("SIGN_IN_ADDRESS", by_address, "sign-in-address", True),
+                      ("SECOND_FACTOR_ACCOUNT", by_second_factor_account,
+                       "second-factor-account", True)],
+    "auth.second_factor": [("SECOND_FACTOR_ACCOUNT", by_second_factor_account,
+                            "second-factor-account", True)],
     "auth.recover": [("RECOVERY_ACCOUNT", by_account, "recovery-account", False),
                      ("RECOVERY_ADDRESS", by_address, "recovery-address", False)],
     "auth.setup": [("INVITATION_ADDRESS", by_address, "invitation-address", False)],

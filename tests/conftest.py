@@ -25,7 +25,10 @@ PG_URL = os.environ.get("JOURNAL_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("JOURNAL_TEST_REDIS_URL")
 REQUIRE_ALL = os.environ.get("JOURNAL_REQUIRE_ALL") == "1"
 PASSPHRASE = "a quiet harbour at dawn"
-FAST_KDF = {"KDF_MEMORY_KIB": 256, "KDF_ITERATIONS": 1, "KDF_LANES": 1, "ALLOW_WEAK_KDF": True}
+# Cheap Argon2id, and two-step sign-in for counsellors off (on by default; the tests of
+# test_two_factor.py turn it on): every app the tests build starts from this.
+FAST_KDF = {"KDF_MEMORY_KIB": 256, "KDF_ITERATIONS": 1, "KDF_LANES": 1, "ALLOW_WEAK_KDF": True,
+            "REQUIRE_SECOND_FACTOR_FOR_COUNSELLORS": False}
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|'
                    r'name="csrf_token" value="([^"]+)"')
 

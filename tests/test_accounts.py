@@ -634,3 +634,16 @@ def test_next_survives_the_trip_through_the_login_page(app, counsellor):
                                    "next": "/cases/new"})
     assert location(resp) == "/cases/new"
     assert browser.get("/cases/new").status_code == 200
+
+
+def test_an_unconfirmed_recovery_code_can_be_replaced_before_going_on(app, browser):
+    """Someone who did not store the first code makes a new one from the gate page."""
+    from conftest import PASSPHRASE, setup_code
+
+    resp = browser.post("/setup", {
+        "setup_code": setup_code(app), "practice_name": "Harbour Counselling",
+        "login_name": "ada", "passphrase": PASSPHRASE, "confirm": PASSPHRASE})
+    assert resp.status_code == 200
+    assert browser.get("/").headers["Location"].endswith("/account/recovery-code")
+    resp = browser.post("/account/recovery-code", {"passphrase": PASSPHRASE})
+    assert resp.status_code == 200 and 'id="recovery-code"' in resp.get_data(as_text=True)

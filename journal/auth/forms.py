@@ -116,3 +116,33 @@ class ConfirmStoredForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+def _code_field(label: str, description: str | None = None) -> StringField:
+    return StringField(
+        label, validators=[DataRequired(_REQUIRED),
+                           Length(max=32, message=_l("That is longer than any code we make."))],
+        description=description,
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
+                   "spellcheck": "false"},
+    )
+
+
+class SecondFactorForm(FlaskForm):
+    """The second step of signing in: a code from the app, or a backup code."""
+
+    code = _code_field(
+        _l("Code"),
+        _l("The 6-digit code your authenticator app shows now, or one of your backup codes."))
+    next = HiddenField()
+
+
+class ConfirmTwoFactorForm(FlaskForm):
+    code = _code_field(_l("The 6-digit code your app shows now"))
+
+
+class BackupCodesStoredForm(FlaskForm):
+    stored = BooleanField(
+        _l("I have stored these backup codes somewhere safe, away from my phone."),
+        validators=[DataRequired(_l("Please confirm once the codes are stored safely."))],
+    )

@@ -15,7 +15,7 @@ from ..security import (
     is_safe_next,
     set_session_cookie,
 )
-from . import service, web_sessions
+from . import service, two_factor, web_sessions
 from .context import kdf_settings, unlocked
 from .forms import (
     ActionForm,
@@ -44,14 +44,29 @@ def home_url(user: User) -> str:
     return url_for("cases.dashboard") if user.is_counsellor else url_for("portal.home")
 
 
+def _end_current_session(db: Session) -> None:
+    current = g.get("signed_in") or g.get("second_factor_pending")
+    if current is not None:
+        web_sessions.end(db, current.row.id)
+
+
 def sign_in(account: service.Unlocked) -> None:
     """Start a fresh session row (a new id on every sign-in) and end the one we came in with."""
     db = get_db()
     audit.record(db, "auth.sign_in", actor_id=account.user.id, object_type="user",
                  object_id=account.user.id)
-    if g.get("signed_in") is not None:
-        web_sessions.end(db, g.signed_in.row.id)
+    _end_current_session(db)
     set_session_cookie(web_sessions.start(db, account.user, account.private_key))
+
+
+def ask_for_second_factor(account: service.Unlocked) -> None:
+    """The passphrase is proven; start a session that can only give the second step."""
+    db = get_db()
+    audit.record(db, "auth.second_factor_asked", actor_id=account.user.id, object_type="user",
+                 object_id=account.user.id)
+    _end_current_session(db)
+    set_session_cookie(web_sessions.start(db, account.user, account.private_key,
+                                          second_factor_pending=True))
 
 
 def show_recovery_code(account: service.NewAccount) -> str:
@@ -103,9 +118,13 @@ def login() -> ResponseReturnValue:
             form.passphrase.errors.append(
                 _("That login name and passphrase don't match. Please try again."))
         else:
+            target = form.next.data if is_safe_next(form.next.data) else None
+            if two_factor.is_on(account.user):
+                ask_for_second_factor(account)
+                db.commit()
+                return redirect(url_for("auth.second_factor", next=target))
             sign_in(account)
             db.commit()
-            target = form.next.data if is_safe_next(form.next.data) else None
             return redirect(target or home_url(account.user))
     return render_template("auth/login.html", form=form)
 
@@ -113,14 +132,18 @@ def login() -> ResponseReturnValue:
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     form = ActionForm()
-    if form.validate_on_submit() and g.get("signed_in") is not None:
+    # A session still waiting for its second step may be left too.
+    current = g.get("signed_in") or g.get("second_factor_pending")
+    if form.validate_on_submit() and current is not None:
         db = get_db()
-        audit.record(db, "auth.sign_out", actor_id=g.signed_in.user.id, object_type="user",
-                     object_id=g.signed_in.user.id)
-        web_sessions.end(db, g.signed_in.row.id)
+        audit.record(db, "auth.sign_out", actor_id=current.user.id, object_type="user",
+                     object_id=current.user.id)
+        web_sessions.end(db, current.row.id)
         db.commit()
     clear_session_cookie()
     flash(_("You are signed out. Take care."), "info")
+    if request.form.get("then") == "recover":  # from the second step: "I lost my phone"
+        return redirect(url_for("auth.recover"))
     return redirect(url_for("auth.login"))
 
 
@@ -175,6 +198,11 @@ def recover() -> ResponseReturnValue:
             # Whoever held the lost passphrase is signed out everywhere.
             audit.record(db, "auth.recovery_used", actor_id=account.user.id,
                          object_type="user", object_id=account.user.id)
+            if account.second_factor_reset:
+                audit.record(db, "auth.second_factor_reset", actor_id=account.user.id,
+                             object_type="user", object_id=account.user.id)
+                flash(_("Two-step sign-in is off now, since the recovery code stood in for "
+                        "it. You can set it up again from your account page."), "info")
             web_sessions.end_all_for(db, account.user.id)
             sign_in(account)
             db.commit()
@@ -264,3 +292,6 @@ def confirm_recovery_code() -> ResponseReturnValue:
         return redirect(home_url(me.user))
     return render_template("auth/recovery_code_new.html", form=PassphraseCheckForm(),
                            confirm_form=form), 400
+
+
+from . import two_factor_routes  # noqa: E402,F401 - it adds views to bp

@@ -21,7 +21,7 @@ from ..models import (
     new_id,
     utcnow,
 )
-from . import passphrases
+from . import passphrases, two_factor
 
 _LOGIN_PURPOSE = "login-name"
 _PASSPHRASE_WRAP = "private-key/passphrase"  # noqa: S105 - a label, not a secret
@@ -71,6 +71,7 @@ class Unlocked:
 class NewAccount(Unlocked):
     recovery_code: str
     case_id: str | None = None  # set when a client joined a case by invitation
+    second_factor_reset: bool = False  # a recovery turned two-step sign-in off
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,10 @@ def rekey_account(db: Session, user: User, login_name: str, passphrase: str,
     _set_passphrase(user, private_key, passphrase, kdf)
     code = _set_recovery_code(user, private_key)
     _give_own_keys(user)
-    return NewAccount(user=user, private_key=private_key, recovery_code=code)
+    # The old TOTP secret was wrapped to the old key pair: nobody can open it any more.
+    reset = two_factor.reset(db, user)
+    return NewAccount(user=user, private_key=private_key, recovery_code=code,
+                      second_factor_reset=reset)
 
 
 def authenticate(db: Session, login_name: str, passphrase: str, kdf: KdfSettings) -> Unlocked:
@@ -205,11 +209,15 @@ def change_passphrase(
 
 def new_recovery_code(db: Session, unlocked: Unlocked, passphrase: str, kdf: KdfSettings) -> str:
     """Replace the recovery code (the old one stops working); needs the passphrase."""
-    keys = crypto.derive_passphrase_keys(passphrase, unlocked.user.kdf_salt,
-                                         _params_of(unlocked.user))
-    if not crypto.verifier_matches(kdf.pepper, keys.login_key, unlocked.user.verifier):
-        raise BadCredentials()
+    check_passphrase(unlocked.user, passphrase, kdf)
     return _set_recovery_code(unlocked.user, unlocked.private_key)
+
+
+def check_passphrase(user: User, passphrase: str, kdf: KdfSettings) -> None:
+    """Raise BadCredentials unless this is the user's current passphrase."""
+    keys = crypto.derive_passphrase_keys(passphrase, user.kdf_salt, _params_of(user))
+    if not crypto.verifier_matches(kdf.pepper, keys.login_key, user.verifier):
+        raise BadCredentials()
 
 
 def confirm_recovery_code_stored(unlocked: Unlocked) -> None:
@@ -220,7 +228,11 @@ def confirm_recovery_code_stored(unlocked: Unlocked) -> None:
 def recover(
     db: Session, login_name: str, code: str, new: str, confirm: str, kdf: KdfSettings
 ) -> NewAccount:
-    """Use a recovery code once: set a new passphrase and issue a new code."""
+    """Use a recovery code once: set a new passphrase and issue a new code.
+
+    It also turns two-step sign-in off: the code stands in for a lost phone too, and the
+    person sets the second step up again afterwards.
+    """
     user = db.scalar(select(User).where(User.login_lookup == login_lookup(kdf.pepper, login_name)))
     if user is None:
         raise BadCredentials()
@@ -234,7 +246,9 @@ def recover(
     check_new_passphrase(new, confirm, user.login_name or "")
     _set_passphrase(user, private_key, new, kdf)
     new_code = _set_recovery_code(user, private_key)
-    return NewAccount(user=user, private_key=private_key, recovery_code=new_code)
+    reset = two_factor.reset(db, user)
+    return NewAccount(user=user, private_key=private_key, recovery_code=new_code,
+                      second_factor_reset=reset)
 
 
 # --- practice set-up --------------------------------------------------------------------------

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from .. import crypto
 from ..models import BackupCode, User, new_id
-from .service import AuthError
 
 TOTP = "totp"  # HPKE purpose labels: an active secret and one still being set up
 TOTP_PENDING = "totp-pending"
@@ -26,7 +25,7 @@ TOTP_CODE = "totp"
 BACKUP_CODE = "backup"
 
 
-class WrongCode(AuthError):
+class WrongCode(Exception):
     """A code that is not right now; reused=True when it was right but already used."""
 
     def __init__(self, reused: bool = False) -> None:

@@ -36,9 +36,9 @@ def counsellors_only() -> ResponseReturnValue | None:
 
 
 def page_arg() -> int:
-    """?page=N, tolerant of junk."""
+    """?page=N, tolerant of junk (isdecimal, not isdigit: int("²") raises)."""
     raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 else 1
+    return int(raw) if raw.isdecimal() and 0 < len(raw) < 6 else 1
 
 
 def own_case(case_id: str) -> Case:

@@ -136,7 +136,7 @@ def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
     sections = {key: getattr(form, f"section_{key}").data or ""
                 for key in notes.section_keys(the_note.template)}
     raw_version = form.edit_version.data or ""
-    expected = int(raw_version) if raw_version.isdigit() and len(raw_version) < 10 else -1
+    expected = int(raw_version) if raw_version.isdecimal() and len(raw_version) < 10 else -1
     action = request.form.get("action", "save")
     try:
         if the_note.status == SIGNED:

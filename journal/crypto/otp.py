@@ -22,6 +22,11 @@ _GROUP = 5
 _BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
+def _now() -> datetime:
+    """The clock codes are checked against (tests replace it)."""
+    return datetime.now(UTC)
+
+
 def new_totp_secret() -> bytes:
     """A fresh random TOTP secret (raw bytes; show it with totp_secret_text)."""
     return secrets.token_bytes(TOTP_SECRET_BYTES)
@@ -49,10 +54,11 @@ def totp_step(secret: bytes, code: str, now: datetime | None = None, window: int
     Callers refuse a step at or before the last one used, so a code works once.
     """
     typed = "".join(code.split())
-    if len(typed) != TOTP_DIGITS or not typed.isdigit():
+    # ASCII only: "²" is a digit to isdigit(), and hmac.compare_digest refuses non-ASCII str.
+    if len(typed) != TOTP_DIGITS or not (typed.isascii() and typed.isdigit()):
         return None
     totp = pyotp.TOTP(totp_secret_text(secret))
-    current = totp.timecode(now or datetime.now(UTC))
+    current = totp.timecode(now or _now())
     found = None
     for step in range(current - window, current + window + 1):
         if hmac.compare_digest(totp.generate_otp(step), typed):
@@ -63,7 +69,7 @@ def totp_step(secret: bytes, code: str, now: datetime | None = None, window: int
 def looks_like_totp(code: str) -> bool:
     """Six digits (spaces allowed): an authenticator code rather than a backup code."""
     typed = "".join(code.split())
-    return len(typed) == TOTP_DIGITS and typed.isdigit()
+    return len(typed) == TOTP_DIGITS and typed.isascii() and typed.isdigit()
 
 
 def new_backup_codes(count: int = 10) -> list[str]:

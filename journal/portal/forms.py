@@ -40,11 +40,12 @@ def content_from(form: MultiDict) -> ReflectionContent:
     for rating in RATING_LABELS:
         raw = form.get(rating, "")
         skipped = form.get(f"{rating}_skip")
-        if not skipped and raw.isdigit() and len(raw) <= 2 and 0 <= int(raw) <= 10:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if not skipped and raw.isdecimal() and len(raw) <= 2 and 0 <= int(raw) <= 10:
             setattr(content, rating, int(raw))
     return content
 
 
 def expected_version(form: MultiDict) -> int:
     raw = form.get("edit_version", "")
-    return int(raw) if raw.isdigit() and len(raw) < 10 else -1
+    return int(raw) if raw.isdecimal() and len(raw) < 10 else -1

@@ -21,11 +21,13 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, instance_secrets
 from ..auth import service as auth
+from ..auth import two_factor
 from ..auth.context import kdf_settings
 from ..auth.forms import JoinForm
 from ..auth.routes import failed_sign_in, show_recovery_code, sign_in
+from ..auth.two_factor_routes import wrong_code_message
 from ..cases import questions
 from ..cases.errors import Conflict, InvalidChange, Locked
 from ..db import get_db
@@ -219,6 +221,9 @@ def invite_submit() -> ResponseReturnValue:
         else:
             audit.record(db, "invitation.accepted", actor_id=account.user.id,
                          object_type="client_invitation", case_id=account.case_id)
+            if account.second_factor_reset:  # re-admitted with a new key pair
+                audit.record(db, "auth.second_factor_reset", actor_id=account.user.id,
+                             object_type="user", object_id=account.user.id)
             sign_in(account)
             db.commit()
             return show_recovery_code(account)
@@ -236,6 +241,24 @@ def resume() -> ResponseReturnValue:
     except auth.BadCredentials as exc:
         failed_sign_in(db, exc)
         return jsonify(ok=False, message=_("That login name and passphrase don't match.")), 401
+    if two_factor.is_on(account.user):
+        # The second step is asked here too, so this is no way around it.
+        user, code = account.user, request.form.get("code", "")[:32]
+        try:
+            kind = two_factor.verify(db, user, account.private_key, code,
+                                     instance_secrets.pepper())
+        except two_factor.WrongCode as exc:
+            audit.record(db, "auth.second_factor_failed", actor_id=None, object_type="user",
+                         object_id=user.id)
+            db.commit()
+            message = (_("Please also type the code your authenticator app shows now.")
+                       if not code.strip() else wrong_code_message(exc))
+            return jsonify(ok=False, message=message), 401
+        audit.record(db, "auth.second_factor_ok", actor_id=user.id, object_type="user",
+                     object_id=user.id)
+        if kind == two_factor.BACKUP_CODE:
+            audit.record(db, "auth.backup_code_used", actor_id=user.id, object_type="user",
+                         object_id=user.id)
     sign_in(account)
     db.commit()
     return jsonify(ok=True, csrf_token=generate_csrf())
