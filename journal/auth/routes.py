@@ -75,6 +75,16 @@ def show_recovery_code(account: service.NewAccount) -> str:
                            form=ConfirmStoredForm())
 
 
+def welcome(db: Session, account: service.NewAccount, action: str, object_type: str,
+            case_id: str | None = None) -> str:
+    """A new, recovered or re-admitted account: audit it, sign in, commit, show the code."""
+    audit.record(db, action, actor_id=account.user.id, object_type=object_type,
+                 object_id=account.user.id if object_type == "user" else None, case_id=case_id)
+    sign_in(account)
+    db.commit()
+    return show_recovery_code(account)
+
+
 @bp.route("/setup", methods=["GET", "POST"])
 def setup() -> ResponseReturnValue:
     db = get_db()
@@ -93,11 +103,7 @@ def setup() -> ResponseReturnValue:
         except service.PolicyError as exc:
             form.passphrase.errors.append(str(exc))
         else:
-            audit.record(db, "practice.set_up", actor_id=account.user.id,
-                         object_type="practice")
-            sign_in(account)
-            db.commit()
-            return show_recovery_code(account)
+            return welcome(db, account, "practice.set_up", "practice")
     return render_template("auth/setup.html", form=form)
 
 
@@ -171,11 +177,7 @@ def join_submit() -> ResponseReturnValue:
         except service.PolicyError as exc:
             form.passphrase.errors.append(str(exc))
         else:
-            audit.record(db, "invitation.accepted", actor_id=account.user.id,
-                         object_type="counsellor_invitation")
-            sign_in(account)
-            db.commit()
-            return show_recovery_code(account)
+            return welcome(db, account, "invitation.accepted", "counsellor_invitation")
     return render_template("auth/join.html", form=form)
 
 
@@ -195,18 +197,14 @@ def recover() -> ResponseReturnValue:
         except service.PolicyError as exc:
             form.passphrase.errors.append(str(exc))
         else:
-            # Whoever held the lost passphrase is signed out everywhere.
-            audit.record(db, "auth.recovery_used", actor_id=account.user.id,
-                         object_type="user", object_id=account.user.id)
             if account.second_factor_reset:
                 audit.record(db, "auth.second_factor_reset", actor_id=account.user.id,
                              object_type="user", object_id=account.user.id)
                 flash(_("Two-step sign-in is off now, since the recovery code stood in for "
                         "it. You can set it up again from your account page."), "info")
+            # Whoever held the lost passphrase is signed out everywhere.
             web_sessions.end_all_for(db, account.user.id)
-            sign_in(account)
-            db.commit()
-            return show_recovery_code(account)
+            return welcome(db, account, "auth.recovery_used", "user")
     return render_template("auth/recover.html", form=form)
 
 

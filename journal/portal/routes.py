@@ -26,7 +26,7 @@ from ..auth import service as auth
 from ..auth import two_factor
 from ..auth.context import kdf_settings
 from ..auth.forms import JoinForm
-from ..auth.routes import failed_sign_in, show_recovery_code, sign_in
+from ..auth.routes import failed_sign_in, sign_in, welcome
 from ..auth.two_factor_routes import wrong_code_message
 from ..cases import questions
 from ..cases.errors import Conflict, InvalidChange, Locked
@@ -219,14 +219,11 @@ def invite_submit() -> ResponseReturnValue:
         except auth.PolicyError as exc:
             form.passphrase.errors.append(str(exc))
         else:
-            audit.record(db, "invitation.accepted", actor_id=account.user.id,
-                         object_type="client_invitation", case_id=account.case_id)
             if account.second_factor_reset:  # re-admitted with a new key pair
                 audit.record(db, "auth.second_factor_reset", actor_id=account.user.id,
                              object_type="user", object_id=account.user.id)
-            sign_in(account)
-            db.commit()
-            return show_recovery_code(account)
+            return welcome(db, account, "invitation.accepted", "client_invitation",
+                           account.case_id)
     return render_template("portal/invite.html", form=form), 400
 
 
