@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from . import crypto, instance_secrets
 from .auth import service as auth
+from .auth import two_factor
 from .cases import notes, people, questions, sessions
 from .cases import service as cases
 from .db import session_for
@@ -54,6 +55,7 @@ def seed_demo(app: Flask, echo: Callable[[str], None]) -> None:
             db.add(Practice(id=1, name=DEMO_PRACTICE))
         db.flush()
         keyring = Keyring(db, account.user, account.private_key)
+        totp_key, backup_codes = two_factor.enable_for_demo(db, account.user, kdf.pepper)
         client_passphrase = _demo_passphrase()
         for index, data in enumerate(load_cases()):
             _seed_case(db, keyring, data, len(data["sessions"]) + index,
@@ -62,9 +64,10 @@ def seed_demo(app: Flask, echo: Callable[[str], None]) -> None:
     echo(f"Demo counsellor created.\n  login:      {DEMO_LOGIN}\n  passphrase: {passphrase}\n"
          f"Demo clients, one per case (same passphrase):\n"
          f"  logins:     {', '.join(DEMO_CLIENT_LOGINS)}\n  passphrase: {client_passphrase}\n"
-         f"Sign in at http://127.0.0.1:5000/login"
-         + ("\nOn its first sign-in the demo counsellor is asked to set up two-step sign-in "
-            "(an authenticator app)." if cfg["REQUIRE_SECOND_FACTOR_FOR_COUNSELLORS"] else ""))
+         f"Sign in at http://127.0.0.1:5000/login\n"
+         f"Two-step sign-in is on for the demo counsellor. Add this key to an authenticator "
+         f"app:\n  {totp_key}\nor use one of these single-use backup codes:\n  "
+         + "\n  ".join(backup_codes))
 
 
 def _at(day: date, hour: int) -> datetime:

@@ -252,6 +252,8 @@ def test_seed_demo_leaves_no_demo_text_on_disk(tmp_path):
         # The demo really holds those texts: the demo counsellor reads them.
         browser = Browser(app.test_client())
         assert sign_in(browser, DEMO_LOGIN, passphrase).status_code == 302
+        backup = re.search(r"backup codes:\n  (\S+)", output).group(1)
+        assert browser.post("/login/two-factor", {"code": backup}).status_code == 302
         dashboard = browser.get("/").get_data(as_text=True)
         for case in load_cases():
             assert case["client"]["name"] in dashboard

@@ -98,6 +98,16 @@ def confirm_setup(db: Session, user: User, private_key: bytes, code: str, pepper
     return replace_backup_codes(db, user, pepper)
 
 
+def enable_for_demo(db: Session, user: User, pepper: bytes) -> tuple[str, list[str]]:
+    """seed-demo only: turn two-step sign-in on without an app's code; returns the key to add
+    to an authenticator and the backup codes, both printed once in the operator's terminal."""
+    secret = crypto.new_totp_secret()
+    user.totp_sealed = _seal(user, secret, TOTP)
+    user.totp_pending_sealed = None
+    user.totp_last_step = None
+    return crypto.totp_secret_text(secret), replace_backup_codes(db, user, pepper)
+
+
 def replace_backup_codes(db: Session, user: User, pepper: bytes) -> list[str]:
     """A new set of single-use backup codes; the earlier ones stop working."""
     db.execute(delete(BackupCode).where(BackupCode.user_id == user.id))
