@@ -18,7 +18,18 @@ from .cases import service as cases
 from .db import session_for
 from .demo import load_cases
 from .keyring import Keyring
-from .models import ATTENDED, COUNSELLOR, SCHEDULED, Practice, QuestionEvent, User
+from .models import (
+    ATTENDED,
+    COUNSELLOR,
+    SCHEDULED,
+    Case,
+    CounsellingSession,
+    Practice,
+    QuestionEvent,
+    Reflection,
+    ReflectionVersion,
+    User,
+)
 from .portal import invitations
 from .portal import reflections as reflections_service
 
@@ -109,7 +120,8 @@ def _seed_case(db: Session, keyring: Keyring, data: dict, weeks_ago: int, client
     sessions.add_session(db, case, first_day + timedelta(weeks=len(held)), 50, SCHEDULED)
 
 
-def _apply_moves(db: Session, keyring: Keyring, pending: list, session, at: datetime) -> None:  # noqa: ANN001
+def _apply_moves(db: Session, keyring: Keyring, pending: list,
+                 session: CounsellingSession | None, at: datetime) -> None:
     for question, moves in pending:
         for step, move in enumerate(moves):
             if move["to"] == question.state:
@@ -118,7 +130,8 @@ def _apply_moves(db: Session, keyring: Keyring, pending: list, session, at: date
             event.created_at = at + timedelta(minutes=step)
 
 
-def _seed_note(db: Session, keyring: Keyring, session, note_data: dict | None) -> None:  # noqa: ANN001
+def _seed_note(db: Session, keyring: Keyring, session: CounsellingSession,
+               note_data: dict | None) -> None:
     if not note_data:
         return
     note = notes.start_note(db, keyring, session, note_data["template"])
@@ -132,7 +145,7 @@ def _seed_note(db: Session, keyring: Keyring, session, note_data: dict | None) -
         notes.save_draft(db, keyring, note, note_data["sections"], note.edit_version)
 
 
-def _join_as_client(db: Session, keyring: Keyring, case, login: str, passphrase: str,  # noqa: ANN001
+def _join_as_client(db: Session, keyring: Keyring, case: Case, login: str, passphrase: str,
                     kdf: auth.KdfSettings) -> Keyring:
     """The client joins by the same invitation path a real client uses."""
     _invitation, secret = invitations.create(db, keyring, case, 7, readmit=False)
@@ -143,7 +156,8 @@ def _join_as_client(db: Session, keyring: Keyring, case, login: str, passphrase:
     return Keyring(db, account.user, account.private_key)
 
 
-def _seed_reflection(db: Session, client: Keyring, case, entry: dict, after, asked: list  # noqa: ANN001
+def _seed_reflection(db: Session, client: Keyring, case: Case, entry: dict,
+                     after: CounsellingSession, asked: list
                      ) -> None:
     written = _at(after.held_on + timedelta(days=2), 19)
     reflection = reflections_service.start(db, client, case)
@@ -167,10 +181,8 @@ def _seed_reflection(db: Session, client: Keyring, case, entry: dict, after, ask
         reflection.created_at = reflection.updated_at = written
 
 
-def _backdate(db: Session, reflection, written: datetime) -> None:  # noqa: ANN001
+def _backdate(db: Session, reflection: Reflection, written: datetime) -> None:
     """Demo history: the reflection was shared two days after its session, not today."""
-    from .models import ReflectionVersion
-
     reflection.created_at = reflection.updated_at = reflection.shared_at = written
     for version in db.scalars(select(ReflectionVersion).where(
             ReflectionVersion.reflection_id == reflection.id)):

@@ -106,10 +106,10 @@ class Browser:
             self._token = match.group(1) or match.group(2)
         return self._token
 
-    def get(self, url: str, **kw: Any):  # noqa: ANN201
+    def get(self, url: str, **kw: Any):
         return self.client.get(url, **kw)
 
-    def post(self, url: str, data: dict | None = None, csrf: bool = True, **kw: Any):  # noqa: ANN201
+    def post(self, url: str, data: dict | None = None, csrf: bool = True, **kw: Any):
         data = dict(data or {})
         if csrf:
             data.setdefault("csrf_token", self.token())
@@ -145,7 +145,7 @@ def set_up_practice(app: Flask, browser: Browser, login: str = "ada",
     return code
 
 
-def sign_in(browser: Browser, login: str, passphrase: str = PASSPHRASE):  # noqa: ANN201
+def sign_in(browser: Browser, login: str, passphrase: str = PASSPHRASE):
     return browser.post("/login", {"login_name": login, "passphrase": passphrase})
 
 

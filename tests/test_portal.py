@@ -85,13 +85,13 @@ def with_skips(fields: dict[str, str]) -> dict[str, str]:
     return data
 
 
-def autosave(client: Browser, reflection_id: str, version: str | int, **fields: str):  # noqa: ANN201
+def autosave(client: Browser, reflection_id: str, version: str | int, **fields: str):
     return client.post(f"/portal/reflections/{reflection_id}/autosave",
                        {**with_skips(fields), "edit_version": str(version)}, headers=_JSON)
 
 
 def save(client: Browser, reflection_id: str, version: str | int, action: str = "save",
-         **fields: str):  # noqa: ANN201
+         **fields: str):
     return client.post(f"/portal/reflections/{reflection_id}", {
         **with_skips(fields), "edit_version": str(version), "action": action})
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy.orm import Session
 
 from ..models import Case, CounsellingSession, Note, OpenQuestion, Person, User, is_id
 from .errors import NotFound
+
+T = TypeVar("T", CounsellingSession, OpenQuestion, Person, Note)
 
 
 def can_read_case(user: User, case: Case) -> bool:
@@ -21,7 +25,7 @@ def case_for_counsellor(db: Session, user: User, case_id: str) -> Case:
     return case
 
 
-def _child_of(db: Session, model: type, case: Case, object_id: str):  # noqa: ANN202
+def _child_of(db: Session, model: type[T], case: Case, object_id: str) -> T:
     obj = db.get(model, object_id) if is_id(object_id) else None
     if obj is None or obj.case_id != case.id:
         raise NotFound(object_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ..keyring import Keyring
@@ -131,7 +131,7 @@ def _views(db: Session, keyring: Keyring, case: Case, rows: list, with_history: 
     return views
 
 
-def _select_with_session():  # noqa: ANN202
+def _select_with_session() -> Select:
     return (select(OpenQuestion, CounsellingSession.number, CounsellingSession.held_on)
             .join(CounsellingSession, CounsellingSession.id == OpenQuestion.asked_in_session_id))
 

@@ -98,7 +98,8 @@ def new_reflection() -> ResponseReturnValue:
     return redirect(url_for("portal.reflection", reflection_id=reflection.id))
 
 
-def _render_reflection(reflection_id: str, status: int = 200, content=None,  # noqa: ANN001
+def _render_reflection(reflection_id: str, status: int = 200,
+                       content: reflections.ReflectionContent | None = None,
                        conflict: bool = False) -> ResponseReturnValue:
     db = get_db()
     case = my_case()

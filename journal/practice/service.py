@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from ..models import (
@@ -32,7 +32,7 @@ def health(db: Session) -> PracticeHealth:
     """Counts only. The admin role opens no case key."""
     practice = db.get(Practice, 1)
 
-    def count(query):  # noqa: ANN001, ANN202
+    def count(query: Select) -> int:
         return db.scalar(query) or 0
 
     return PracticeHealth(

@@ -22,7 +22,7 @@ ANSWER = "Maybe a whole afternoon with no list."
 SAVE_WAIT_MS = 15_000  # the page saves 3 s after typing; allow a slow machine plenty more
 
 
-def watch(page) -> tuple[list[str], list[str]]:  # noqa: ANN001
+def watch(page) -> tuple[list[str], list[str]]:
     """Collect console errors and uncaught exceptions (CSP violations are reported there).
 
     Chromium logs every 4xx answer to a fetch as a console error, so the one 401 this test
@@ -31,7 +31,7 @@ def watch(page) -> tuple[list[str], list[str]]:  # noqa: ANN001
     problems: list[str] = []
     expected_401: list[str] = []
 
-    def on_console(message) -> None:  # noqa: ANN001
+    def on_console(message) -> None:
         if message.type != "error":
             return
         url = message.location.get("url", "")
@@ -45,17 +45,17 @@ def watch(page) -> tuple[list[str], list[str]]:  # noqa: ANN001
     return problems, expected_401
 
 
-def no_sideways_scroll(page) -> None:  # noqa: ANN001
+def no_sideways_scroll(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, f"{page.url} scrolls sideways: {width}px"
 
 
-def client_user_ids(app) -> list[str]:  # noqa: ANN001
+def client_user_ids(app) -> list[str]:
     with session_for(app) as db:
         return list(db.scalars(select(User.id).where(User.role == "client")))
 
 
-def end_client_sessions(app) -> None:  # noqa: ANN001
+def end_client_sessions(app) -> None:
     """The client's sign-in ends on the server (idle timeout, or signed out elsewhere)."""
     ids = client_user_ids(app)
     assert len(ids) == 1, ids
@@ -133,7 +133,7 @@ def test_client_journey_in_chromium(page, live_app):
     assert counsellor.problems == [], counsellor.problems
 
 
-def client_journey(client, app, base: str, link: str, secret: str) -> None:  # noqa: ANN001
+def client_journey(client, app, base: str, link: str, secret: str) -> None:
     """Join, write, reload, lose the session mid-sentence, sign in again, reload."""
     client.goto(link)
     secret_box = client.get_by_label("Invitation link or code")

@@ -14,7 +14,7 @@ from journal.crypto import otp
 from conftest import PASSPHRASE, setup_code
 
 
-def no_horizontal_scroll(page) -> None:  # noqa: ANN001
+def no_horizontal_scroll(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 360, (page.url, width)
 
