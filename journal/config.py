@@ -26,7 +26,8 @@ DEFAULTS: dict[str, Any] = {
     "REQUIRE_SECOND_FACTOR_FOR_COUNSELLORS": True,
     "MAX_CONTENT_LENGTH": 512 * 1024,
     # Secure cookies work on http://127.0.0.1 and localhost in every current browser.
-    # Only a load-test client that drops Secure cookies on plain http needs this off.
+    # Only a load-test client that drops Secure cookies on plain http needs this off, and
+    # off is honoured only for requests to a loopback address (127.0.0.1, ::1, localhost).
     "COOKIE_SECURE": True,
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host. 0 = none:
     # then a forged header from a client is ignored.

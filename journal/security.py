@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -67,6 +68,17 @@ def timeouts() -> web_sessions.Timeouts:
         absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
         touch_every=timedelta(seconds=cfg["SESSION_TOUCH_SECONDS"]),
     )
+
+
+def _is_loopback(host: str) -> bool:
+    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    name = name.strip("[]")
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -162,7 +174,9 @@ def _after_request(response: Response) -> Response:
     if request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
-    secure = bool(current_app.config["COOKIE_SECURE"]) or request.is_secure
+    # COOKIE_SECURE off (a load-testing tool on plain http) is honoured on loopback only.
+    secure = (bool(current_app.config["COOKIE_SECURE"]) or request.is_secure
+              or not _is_loopback(request.host))
     if g.get("new_session_cookie"):
         response.set_cookie(session_cookie_name(), g.new_session_cookie, httponly=True,
                             secure=secure, samesite="Strict", path="/")

@@ -647,3 +647,31 @@ def test_an_unconfirmed_recovery_code_can_be_replaced_before_going_on(app, brows
     assert browser.get("/").headers["Location"].endswith("/account/recovery-code")
     resp = browser.post("/account/recovery-code", {"passphrase": PASSPHRASE})
     assert resp.status_code == 200 and 'id="recovery-code"' in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("base_url", "secure"), [
+    ("http://127.0.0.1:5000", False), ("http://localhost", False), ("http://[::1]:8000", False),
+    ("http://journal.example.org", True), ("http://10.0.0.5", True),
+])
+def test_the_development_cookie_setting_relaxes_secure_on_loopback_only(
+        tmp_path, template_db, base_url, secure):
+    """JOURNAL_COOKIE_SECURE=0 is for load tests on http://127.0.0.1; elsewhere, Secure stays."""
+    from journal.db import engine_for
+
+    from conftest import make_app, set_up_practice
+
+    app = make_app(tmp_path, template_db, COOKIE_SECURE=False)
+    try:
+        set_up_practice(app, Browser(app.test_client()))
+        client = app.test_client()
+        page = client.get("/login", base_url=base_url).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        resp = client.post("/login", base_url=base_url, data={
+            "csrf_token": token, "login_name": "ada", "passphrase": PASSPHRASE})
+        assert resp.status_code == 302
+        cookie = next(c for c in resp.headers.getlist("Set-Cookie")
+                      if c.startswith("journal="))
+        assert ("Secure" in cookie) == secure
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    finally:
+        engine_for(app).dispose()
