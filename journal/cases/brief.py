@@ -103,11 +103,13 @@ def build(db: Session, keyring: Keyring, case: Case, today: date | None = None) 
                 trend.dates.append(entry.reflection.shared_at)
 
     plan, plan_from = "", None
-    for candidate in reversed([s for s in sessions if s.attendance != SCHEDULED]):
-        note = notes.note_for_session(db, candidate)
-        if note is not None:
-            plan = _plan_of(note, notes.current_revision(db, keyring, note).sections)
-            plan_from = candidate
-            break
+    last = db.execute(
+        select(Note, CounsellingSession)
+        .join(CounsellingSession, CounsellingSession.id == Note.session_id)
+        .where(Note.case_id == case.id, CounsellingSession.attendance != SCHEDULED)
+        .order_by(CounsellingSession.number.desc()).limit(1)).first()
+    if last is not None:
+        note, plan_from = last
+        plan = _plan_of(note, notes.current_revision(db, keyring, note).sections)
     return Brief(next_session, last_session, carried, recent, week, session_trend, plan,
                  plan_from)

@@ -235,11 +235,29 @@ def start_amendment(db: Session, keyring: Keyring, reflection: Reflection) -> No
 
 
 def for_client(db: Session, keyring: Keyring, case: Case) -> list[ReflectionView]:
-    """The client's reflections in this case, newest first, with read receipts."""
+    """The client's reflections in this case, newest first, with read receipts — two queries
+    however many there are."""
     reflections = db.scalars(select(Reflection).where(
         Reflection.case_id == case.id, Reflection.client_id == keyring.user.id,
     ).order_by(Reflection.created_at.desc())).all()
-    return [working_copy(db, keyring, r) for r in reflections]
+    if not reflections:
+        return []
+    latest: dict[str, ReflectionVersion] = {}
+    latest_shared: dict[str, ReflectionVersion] = {}
+    for version in db.scalars(select(ReflectionVersion).where(
+            ReflectionVersion.reflection_id.in_([r.id for r in reflections]))
+            .order_by(ReflectionVersion.number)):
+        latest[version.reflection_id] = version
+        if version.scope == SHARED_SCOPE:
+            latest_shared[version.reflection_id] = version
+    views = []
+    for reflection in reflections:
+        version, shared = latest[reflection.id], latest_shared.get(reflection.id)
+        views.append(ReflectionView(
+            reflection, version, open_version(keyring, version),
+            read_at=shared.read_at if shared else None,
+            amending=version.scope == CLIENT_ONLY and shared is not None))
+    return views
 
 
 # --- the counsellor's side --------------------------------------------------------------------
