@@ -64,6 +64,13 @@ def record(db: Session, action: str, *, actor_id: str | None, object_type: str,
     return seq
 
 
+def record_user(db: Session, action: str, user_id: str | None, *, by_user: bool = True) -> int:
+    """An event about one account (sign-in, passphrase, second step …), by that account unless
+    by_user is False (a failed attempt: nobody proved who they were)."""
+    return record(db, action, actor_id=user_id if by_user else None, object_type="user",
+                  object_id=user_id)
+
+
 def _write_checkpoints(db: Session) -> None:
     pending = db.info.pop(_PENDING, None)
     if not pending or not has_app_context():

@@ -35,7 +35,7 @@ def failed_sign_in(db: Session, exc: service.BadCredentials,
                    action: str = "auth.sign_in_failed") -> None:
     """Audit a failed attempt (with the account, if the name was real) — committed at once,
     since the page that follows changes nothing else."""
-    audit.record(db, action, actor_id=None, object_type="user", object_id=exc.user_id)
+    audit.record_user(db, action, exc.user_id, by_user=False)
     db.commit()
 
 
@@ -53,8 +53,7 @@ def _end_current_session(db: Session) -> None:
 def sign_in(account: service.Unlocked) -> None:
     """Start a fresh session row (a new id on every sign-in) and end the one we came in with."""
     db = get_db()
-    audit.record(db, "auth.sign_in", actor_id=account.user.id, object_type="user",
-                 object_id=account.user.id)
+    audit.record_user(db, "auth.sign_in", account.user.id)
     _end_current_session(db)
     set_session_cookie(web_sessions.start(db, account.user, account.private_key))
 
@@ -62,8 +61,7 @@ def sign_in(account: service.Unlocked) -> None:
 def ask_for_second_factor(account: service.Unlocked) -> None:
     """The passphrase is proven; start a session that can only give the second step."""
     db = get_db()
-    audit.record(db, "auth.second_factor_asked", actor_id=account.user.id, object_type="user",
-                 object_id=account.user.id)
+    audit.record_user(db, "auth.second_factor_asked", account.user.id)
     _end_current_session(db)
     set_session_cookie(web_sessions.start(db, account.user, account.private_key,
                                           second_factor_pending=True))
@@ -78,8 +76,11 @@ def show_recovery_code(account: service.NewAccount) -> str:
 def welcome(db: Session, account: service.NewAccount, action: str, object_type: str,
             case_id: str | None = None) -> str:
     """A new, recovered or re-admitted account: audit it, sign in, commit, show the code."""
-    audit.record(db, action, actor_id=account.user.id, object_type=object_type,
-                 object_id=account.user.id if object_type == "user" else None, case_id=case_id)
+    if object_type == "user":
+        audit.record_user(db, action, account.user.id)
+    else:
+        audit.record(db, action, actor_id=account.user.id, object_type=object_type,
+                     case_id=case_id)
     sign_in(account)
     db.commit()
     return show_recovery_code(account)
@@ -142,8 +143,7 @@ def logout() -> ResponseReturnValue:
     current = g.get("signed_in") or g.get("second_factor_pending")
     if form.validate_on_submit() and current is not None:
         db = get_db()
-        audit.record(db, "auth.sign_out", actor_id=current.user.id, object_type="user",
-                     object_id=current.user.id)
+        audit.record_user(db, "auth.sign_out", current.user.id)
         web_sessions.end(db, current.row.id)
         db.commit()
     clear_session_cookie()
@@ -198,8 +198,7 @@ def recover() -> ResponseReturnValue:
             form.passphrase.errors.append(str(exc))
         else:
             if account.second_factor_reset:
-                audit.record(db, "auth.second_factor_reset", actor_id=account.user.id,
-                             object_type="user", object_id=account.user.id)
+                audit.record_user(db, "auth.second_factor_reset", account.user.id)
                 flash(_("Two-step sign-in is off now, since the recovery code stood in for "
                         "it. You can set it up again from your account page."), "info")
             # Whoever held the lost passphrase is signed out everywhere.
@@ -229,8 +228,7 @@ def change_passphrase() -> ResponseReturnValue:
             form.passphrase.errors.append(str(exc))
         else:
             # Every other browser is signed out; this one continues under a new session id.
-            audit.record(db, "auth.passphrase_changed", actor_id=me.user.id,
-                         object_type="user", object_id=me.user.id)
+            audit.record_user(db, "auth.passphrase_changed", me.user.id)
             web_sessions.end_all_for(db, me.user.id)
             set_session_cookie(web_sessions.start(db, me.user, me.private_key))
             db.commit()
@@ -245,8 +243,7 @@ def sign_out_everywhere() -> ResponseReturnValue:
     form = ActionForm()
     if form.validate_on_submit():
         db = get_db()
-        audit.record(db, "auth.sign_out_everywhere", actor_id=g.signed_in.user.id,
-                     object_type="user", object_id=g.signed_in.user.id)
+        audit.record_user(db, "auth.sign_out_everywhere", g.signed_in.user.id)
         web_sessions.end_all_for(db, g.signed_in.user.id)
         db.commit()
         clear_session_cookie()
@@ -270,8 +267,7 @@ def new_recovery_code() -> ResponseReturnValue:
         except service.BadCredentials:
             form.passphrase.errors.append(_("That is not your current passphrase."))
         else:
-            audit.record(db, "auth.recovery_code_replaced", actor_id=g.signed_in.user.id,
-                         object_type="user", object_id=g.signed_in.user.id)
+            audit.record_user(db, "auth.recovery_code_replaced", g.signed_in.user.id)
             db.commit()
             return render_template("auth/recovery_code_shown.html", code=code,
                                    form=ConfirmStoredForm())

@@ -23,11 +23,6 @@ from .forms import (
 from .routes import bp, home_url, sign_in
 
 
-def _record(action: str, user: User, actor: bool = True) -> None:
-    audit.record(get_db(), action, actor_id=user.id if actor else None, object_type="user",
-                 object_id=user.id)
-
-
 def wrong_code_message(exc: two_factor.WrongCode) -> str:
     """Kind words for a code that did not work."""
     if exc.reused:
@@ -53,14 +48,14 @@ def second_factor() -> ResponseReturnValue:
             kind = two_factor.verify(db, user, pending.private_key, form.code.data,
                                      instance_secrets.pepper())
         except two_factor.WrongCode as exc:
-            _record("auth.second_factor_failed", user, actor=False)
+            audit.record_user(get_db(), "auth.second_factor_failed", user.id, by_user=False)
             db.commit()  # the page that follows changes nothing else
             form.code.data = ""  # a secret: never echoed back
             form.code.errors.append(wrong_code_message(exc))
         else:
-            _record("auth.second_factor_ok", user)
+            audit.record_user(get_db(), "auth.second_factor_ok", user.id)
             if kind == two_factor.BACKUP_CODE:
-                _record("auth.backup_code_used", user)
+                audit.record_user(get_db(), "auth.backup_code_used", user.id)
             # A fresh session row with a new id; the pending one ends here.
             sign_in(service.Unlocked(user=user, private_key=pending.private_key))
             db.commit()
@@ -129,7 +124,7 @@ def start_two_factor() -> ResponseReturnValue:
         me = unlocked()
         if not two_factor.is_on(me.user):
             two_factor.begin_setup(me.user)
-            _record("auth.second_factor_setup_started", me.user)
+            audit.record_user(get_db(), "auth.second_factor_setup_started", me.user.id)
             get_db().commit()
     return redirect(url_for("auth.two_factor_page") + "#set-up")
 
@@ -146,12 +141,12 @@ def confirm_two_factor() -> ResponseReturnValue:
             codes = two_factor.confirm_setup(db, me.user, me.private_key, form.code.data,
                                              instance_secrets.pepper())
         except two_factor.WrongCode as exc:
-            _record("auth.second_factor_setup_failed", me.user)
+            audit.record_user(get_db(), "auth.second_factor_setup_failed", me.user.id)
             db.commit()
             form.code.data = ""
             form.code.errors.append(wrong_code_message(exc))
         else:
-            _record("auth.second_factor_on", me.user)
+            audit.record_user(get_db(), "auth.second_factor_on", me.user.id)
             # Other browsers signed in without the second step; they sign in again with it.
             web_sessions.end_all_for(db, me.user.id, except_session_id=g.signed_in.row.id)
             db.commit()
@@ -180,7 +175,7 @@ def new_backup_codes() -> ResponseReturnValue:
             form.passphrase.errors.append(_("That is not your current passphrase."))
         else:
             codes = two_factor.replace_backup_codes(db, me.user, instance_secrets.pepper())
-            _record("auth.backup_codes_replaced", me.user)
+            audit.record_user(get_db(), "auth.backup_codes_replaced", me.user.id)
             db.commit()
             return _show_backup_codes(codes)
     return _page(codes_form=form, status=400)
@@ -203,7 +198,7 @@ def turn_off_two_factor() -> ResponseReturnValue:
             form.passphrase.errors.append(_("That is not your current passphrase."))
         else:
             if two_factor.reset(db, me.user):
-                _record("auth.second_factor_off", me.user)
+                audit.record_user(get_db(), "auth.second_factor_off", me.user.id)
             db.commit()
             flash(_("Two-step sign-in is off. You can turn it on again at any time."), "info")
             return redirect(url_for("auth.two_factor_page"))

@@ -221,8 +221,7 @@ def invite_submit() -> ResponseReturnValue:
             form.passphrase.errors.append(str(exc))
         else:
             if account.second_factor_reset:  # re-admitted with a new key pair
-                audit.record(db, "auth.second_factor_reset", actor_id=account.user.id,
-                             object_type="user", object_id=account.user.id)
+                audit.record_user(db, "auth.second_factor_reset", account.user.id)
             return welcome(db, account, "invitation.accepted", "client_invitation",
                            account.case_id)
     return render_template("portal/invite.html", form=form), 400
