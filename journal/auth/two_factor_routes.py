@@ -6,6 +6,7 @@ from flask import current_app, flash, g, redirect, render_template, request, url
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from .. import audit, instance_secrets
 from ..db import get_db
@@ -33,6 +34,24 @@ def wrong_code_message(exc: two_factor.WrongCode) -> str:
 # --- the second step of signing in ------------------------------------------------------------
 
 
+def prove_second_step(db: Session, user: User, private_key: bytes, code: str) -> str:
+    """Check a TOTP or backup code and audit the outcome; returns which kind it was.
+
+    On a wrong code the failure is recorded and committed (the page that follows changes
+    nothing else) and WrongCode is raised again for the caller's kind words.
+    """
+    try:
+        kind = two_factor.verify(db, user, private_key, code, instance_secrets.pepper())
+    except two_factor.WrongCode:
+        audit.record_user(db, "auth.second_factor_failed", user.id, by_user=False)
+        db.commit()
+        raise
+    audit.record_user(db, "auth.second_factor_ok", user.id)
+    if kind == two_factor.BACKUP_CODE:
+        audit.record_user(db, "auth.backup_code_used", user.id)
+    return kind
+
+
 @bp.route("/login/two-factor", methods=["GET", "POST"])
 def second_factor() -> ResponseReturnValue:
     pending = g.get("second_factor_pending")
@@ -45,17 +64,11 @@ def second_factor() -> ResponseReturnValue:
         db = get_db()
         user = pending.user
         try:
-            kind = two_factor.verify(db, user, pending.private_key, form.code.data,
-                                     instance_secrets.pepper())
+            kind = prove_second_step(db, user, pending.private_key, form.code.data)
         except two_factor.WrongCode as exc:
-            audit.record_user(get_db(), "auth.second_factor_failed", user.id, by_user=False)
-            db.commit()  # the page that follows changes nothing else
             form.code.data = ""  # a secret: never echoed back
             form.code.errors.append(wrong_code_message(exc))
         else:
-            audit.record_user(get_db(), "auth.second_factor_ok", user.id)
-            if kind == two_factor.BACKUP_CODE:
-                audit.record_user(get_db(), "auth.backup_code_used", user.id)
             # A fresh session row with a new id; the pending one ends here.
             sign_in(service.Unlocked(user=user, private_key=pending.private_key))
             db.commit()

@@ -21,13 +21,13 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from sqlalchemy import select
 
-from .. import audit, instance_secrets
+from .. import audit
 from ..auth import service as auth
 from ..auth import two_factor
 from ..auth.context import kdf_settings
 from ..auth.forms import JoinForm
 from ..auth.routes import failed_sign_in, sign_in, welcome
-from ..auth.two_factor_routes import wrong_code_message
+from ..auth.two_factor_routes import prove_second_step, wrong_code_message
 from ..cases import questions
 from ..cases.errors import Conflict, InvalidChange, Locked
 from ..db import get_db
@@ -240,22 +240,13 @@ def resume() -> ResponseReturnValue:
         return jsonify(ok=False, message=_("That login name and passphrase don't match.")), 401
     if two_factor.is_on(account.user):
         # The second step is asked here too, so this is no way around it.
-        user, code = account.user, request.form.get("code", "")[:32]
+        code = request.form.get("code", "")[:32]
         try:
-            kind = two_factor.verify(db, user, account.private_key, code,
-                                     instance_secrets.pepper())
+            prove_second_step(db, account.user, account.private_key, code)
         except two_factor.WrongCode as exc:
-            audit.record(db, "auth.second_factor_failed", actor_id=None, object_type="user",
-                         object_id=user.id)
-            db.commit()
             message = (_("Please also type the code your authenticator app shows now.")
                        if not code.strip() else wrong_code_message(exc))
             return jsonify(ok=False, message=message), 401
-        audit.record(db, "auth.second_factor_ok", actor_id=user.id, object_type="user",
-                     object_id=user.id)
-        if kind == two_factor.BACKUP_CODE:
-            audit.record(db, "auth.backup_code_used", actor_id=user.id, object_type="user",
-                         object_id=user.id)
     sign_in(account)
     db.commit()
     return jsonify(ok=True, csrf_token=generate_csrf())
