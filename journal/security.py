@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -26,6 +25,7 @@ from .auth.service import practice_exists
 from .db import get_db
 from .errors import signed_out_while_typing
 from .keyring import Keyring
+from .selfcheck import is_loopback
 
 # Endpoints anyone may reach. Everything else needs a signed-in user.
 PUBLIC_ENDPOINTS = frozenset(
@@ -68,17 +68,6 @@ def timeouts() -> web_sessions.Timeouts:
         absolute=timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"]),
         touch_every=timedelta(seconds=cfg["SESSION_TOUCH_SECONDS"]),
     )
-
-
-def _is_loopback(host: str) -> bool:
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-    name = name.strip("[]")
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 def is_safe_next(target: str | None) -> bool:
@@ -175,8 +164,8 @@ def _after_request(response: Response) -> Response:
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
     # COOKIE_SECURE off (a load-testing tool on plain http) is honoured on loopback only.
-    secure = (bool(current_app.config["COOKIE_SECURE"]) or request.is_secure
-              or not _is_loopback(request.host))
+    host = request.host if request.host.endswith("]") else request.host.rsplit(":", 1)[0]
+    secure = bool(current_app.config["COOKIE_SECURE"]) or request.is_secure or not is_loopback(host)
     if g.get("new_session_cookie"):
         response.set_cookie(session_cookie_name(), g.new_session_cookie, httponly=True,
                             secure=secure, samesite="Strict", path="/")

@@ -22,7 +22,8 @@ class Problem:
     fatal_in_development: bool = False
 
 
-def _is_loopback(host: str | None) -> bool:
+def is_loopback(host: str | None) -> bool:
+    """Whether a host name or address (brackets allowed, no port) is this machine."""
     if host in _LOOPBACK_NAMES:
         return True
     try:
@@ -55,7 +56,7 @@ def problems(app: Flask) -> list[Problem]:
                              "postgresql+psycopg://user:password@host/dbname."))
     else:
         if (not url.drivername.startswith("sqlite") and not url.password
-                and not _is_loopback(url.host)):
+                and not is_loopback(url.host)):
             found.append(Problem(f"The database at {url.host} is reached without a password. "
                                  "Set one in JOURNAL_DATABASE_URL (or use a local socket)."))
     if not app.config.get("ALLOW_WEAK_KDF") and (

@@ -44,8 +44,14 @@ def home_url(user: User) -> str:
     return url_for("cases.dashboard") if user.is_counsellor else url_for("portal.home")
 
 
+def _current_session() -> web_sessions.SignedIn | None:
+    """This browser's session row, whether fully signed in or still waiting for its second
+    step."""
+    return g.get("signed_in") or g.get("second_factor_pending")
+
+
 def _end_current_session(db: Session) -> None:
-    current = g.get("signed_in") or g.get("second_factor_pending")
+    current = _current_session()
     if current is not None:
         web_sessions.end(db, current.row.id)
 
@@ -140,11 +146,11 @@ def login() -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     form = ActionForm()
     # A session still waiting for its second step may be left too.
-    current = g.get("signed_in") or g.get("second_factor_pending")
+    current = _current_session()
     if form.validate_on_submit() and current is not None:
         db = get_db()
         audit.record_user(db, "auth.sign_out", current.user.id)
-        web_sessions.end(db, current.row.id)
+        _end_current_session(db)
         db.commit()
     clear_session_cookie()
     flash(_("You are signed out. Take care."), "info")
