@@ -67,9 +67,9 @@ def reflection(case_id: str, reflection_id: str) -> ResponseReturnValue:
         reflections_service.mark_read(version)
     audit_case(db, "reflection.viewed", case, "reflection", found.id)
     db.commit()
-    by_id = {q.question.id: q for q in questions.history(db, g.keyring, case)}
+    texts = questions.texts_by_id(db, g.keyring, case)
     return render_template("cases/reflection.html", case=case, reflection=found,
-                           versions=versions, questions=by_id, prompts=PROMPT_LABELS,
+                           versions=versions, question_texts=texts, prompts=PROMPT_LABELS,
                            ratings=RATING_LABELS)
 
 
