@@ -89,6 +89,26 @@ def _sqlite_app(folder):
     return app
 
 
+def _shown_back_but_never_on_disk(app, folder, pages: str, canaries: dict[str, str],
+                                  also_absent: list[str] | None = None) -> None:
+    """Every canary was really stored (the pages show it back), yet no file holds it —
+    neither while connections are open (pages may sit in the WAL) nor after they close."""
+    unescaped = pages.replace("&#39;", "'").replace("&#34;", '"')
+    missing = [k for k, v in canaries.items() if v not in unescaped]
+    assert not missing, f"not shown back: {missing}"
+
+    texts = [*canaries.values(), *(also_absent or [])]
+    files = _files(folder)
+    assert "journal.db" in files
+    assert files.get("journal.db-wal"), "expected an open SQLite WAL while the engine is live"
+    assert _leaks(folder, texts) == []
+
+    # The last connection closes: SQLite checkpoints the WAL into the main file.
+    engine_for(app).dispose()
+    assert _leaks(folder, texts) == []
+    assert len(_files(folder)["journal.db"]) > 0
+
+
 @pytest.fixture
 def sqlite_app(tmp_path):
     app = _sqlite_app(tmp_path / "instance")
@@ -176,21 +196,7 @@ def test_no_clinical_text_in_instance_files(sqlite_app, tmp_path):
     set_up_practice(sqlite_app, browser)
     pages = _fill_case(sqlite_app, browser)
 
-    # Everything really was stored: the counsellor reads every canary back.
-    unescaped = pages.replace("&#39;", "'").replace("&#34;", '"')
-    missing = [k for k, v in CANARIES.items() if v not in unescaped]
-    assert not missing, f"not shown back to the counsellor: {missing}"
-
-    # Connections still open: pages may sit in the write-ahead log, not yet in journal.db.
-    files = _files(folder)
-    assert "journal.db" in files
-    assert files.get("journal.db-wal"), "expected an open SQLite WAL while the engine is live"
-    assert _leaks(folder, CANARIES.values()) == []
-
-    # The last connection closes: SQLite checkpoints the WAL into the main file.
-    engine_for(sqlite_app).dispose()
-    assert _leaks(folder, CANARIES.values()) == []
-    assert len(_files(folder)["journal.db"]) > 0
+    _shown_back_but_never_on_disk(sqlite_app, folder, pages, CANARIES)
 
 
 def test_canary_search_would_find_a_leak(sqlite_app, tmp_path):
@@ -329,15 +335,8 @@ def test_no_reflection_text_in_instance_files(sqlite_app, tmp_path):
     set_up_practice(sqlite_app, counsellor)
     pages = _client_writes(sqlite_app, counsellor)
 
-    unescaped = pages.replace("&#39;", "'").replace("&#34;", '"')
-    missing = [k for k, v in REFLECTION_CANARIES.items() if v not in unescaped]
-    assert not missing, f"not shown back: {missing}"
-
-    texts = [*REFLECTION_CANARIES.values(), CLIENT_LOGIN]
-    assert _files(folder).get("journal.db-wal"), "expected an open SQLite WAL"
-    assert _leaks(folder, texts) == []
-    engine_for(sqlite_app).dispose()
-    assert _leaks(folder, texts) == []
+    _shown_back_but_never_on_disk(sqlite_app, folder, pages, REFLECTION_CANARIES,
+                                  also_absent=[CLIENT_LOGIN])
 
 
 def test_a_client_login_name_is_stored_only_as_an_hmac(sqlite_app, tmp_path):
