@@ -272,3 +272,9 @@ def share_reflection(client: Browser, **fields: str) -> str:
         "week_rating_skip": "1", "session_rating_skip": "1"})
     assert resp.status_code == 302, resp.get_data(as_text=True)
     return reflection_id
+
+
+def no_sideways_scroll(page, width: int = 360) -> None:
+    """The page fits the 360 px viewport the browser tests use: nothing scrolls sideways."""
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"{page.url} scrolls sideways: {scroll}px"

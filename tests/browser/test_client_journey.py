@@ -13,7 +13,14 @@ from sqlalchemy import delete, select
 from journal.db import session_for
 from journal.models import User, WebSession
 
-from conftest import PASSPHRASE, Browser, new_case, new_session, set_up_practice
+from conftest import (
+    PASSPHRASE,
+    Browser,
+    new_case,
+    new_session,
+    no_sideways_scroll,
+    set_up_practice,
+)
 
 QUESTION = "What would it look like to rest without earning it?"
 STOOD_OUT = "I slept through the night twice — 第一次 in months."
@@ -43,11 +50,6 @@ def watch(page) -> tuple[list[str], list[str]]:
     page.on("console", on_console)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
     return problems, expected_401
-
-
-def no_sideways_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"{page.url} scrolls sideways: {width}px"
 
 
 def client_user_ids(app) -> list[str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import PASSPHRASE, setup_code
+from conftest import PASSPHRASE, no_sideways_scroll, setup_code
 
 
 def test_counsellor_journey_in_chromium(page, live_app):
@@ -56,9 +56,7 @@ def test_counsellor_journey_in_chromium(page, live_app):
     page.get_by_role("button", name="Sign and lock").click()
     assert page.get_by_text("Signed. The note is now locked").is_visible()
 
-    # No horizontal scrolling at 360 px.
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, width
+    no_sideways_scroll(page)
 
     page.goto(base + "/practice/")
     page.get_by_role("button", name="Create an invitation link").click()

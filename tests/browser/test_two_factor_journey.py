@@ -11,12 +11,7 @@ import pyotp
 
 from journal.crypto import otp
 
-from conftest import PASSPHRASE, setup_code
-
-
-def no_horizontal_scroll(page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, (page.url, width)
+from conftest import PASSPHRASE, no_sideways_scroll, setup_code
 
 
 def test_two_step_sign_in_in_chromium(page, live_app, monkeypatch):
@@ -42,14 +37,14 @@ def test_two_step_sign_in_in_chromium(page, live_app, monkeypatch):
     assert qr.is_visible()
     box = qr.bounding_box()
     assert box is not None and 100 <= box["width"] <= 330, box
-    no_horizontal_scroll(page)
+    no_sideways_scroll(page)
     secret = page.locator("#totp-secret").inner_text().replace(" ", "")
     page.get_by_label("The 6-digit code your app shows now").fill(pyotp.TOTP(secret).at(now[0]))
     page.get_by_role("button", name="Turn on two-step sign-in").click()
 
     codes = page.locator("#backup-codes li").all_inner_texts()
     assert len(codes) == 10
-    no_horizontal_scroll(page)
+    no_sideways_scroll(page)
     page.get_by_label(re.compile("I have stored these backup codes")).focus()
     page.keyboard.press("Space")
     page.keyboard.press("Enter")
@@ -62,7 +57,7 @@ def test_two_step_sign_in_in_chromium(page, live_app, monkeypatch):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(re.compile(r"/login/two-factor"))
     assert page.get_by_role("heading", name="One more step").is_visible()
-    no_horizontal_scroll(page)
+    no_sideways_scroll(page)
     now[0] += timedelta(seconds=30)
     page.get_by_label("Code").fill(pyotp.TOTP(secret).at(now[0]))
     page.keyboard.press("Enter")
