@@ -39,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
 
     from .auth.routes import bp as auth_bp
     from .cases.routes import bp as cases_bp
+    from .export import routes as _export_routes  # noqa: F401 - views on the cases blueprint
     from .portal.routes import bp as portal_bp
     from .practice.routes import bp as practice_bp
 

@@ -23,4 +23,6 @@ def audit_labels() -> dict[str, object]:
         "invitation.revoked": _l("revoked an invitation link"),
         "invitation.accepted": _l("joined by invitation"),
         "export.created": _l("exported a case summary"),
+        "export.anonymised": _l("exported an anonymised case summary"),
+        "export.identifiable": _l("exported the client's own copy of the case"),
     }

@@ -138,6 +138,9 @@ def seed_demo_command() -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
+    from .export.cli import anonymise_command, export_case_command
+
     for command in (prepare_command, serve_command, db_upgrade_command,
-                    end_expired_sessions_command, verify_audit_command, seed_demo_command):
+                    end_expired_sessions_command, verify_audit_command, seed_demo_command,
+                    anonymise_command, export_case_command):
         app.cli.add_command(command)

@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (short) sign-in does
     "BABEL_DEFAULT_LOCALE": "en",
+    # A TrueType/OpenType font (or .ttc) with CJK glyphs for PDF exports; None = look for
+    # Noto CJK, WenQuanYi or AR PL fonts in the usual system places.
+    "EXPORT_PDF_FONT": None,
     "TESTING": False,
 }
 
@@ -48,6 +51,7 @@ _ENV_PARSERS: dict[str, Any] = {
     "INVITATION_DAYS": int,
     "TRUSTED_PROXIES": int,
     "REDIS_URL": str,
+    "EXPORT_PDF_FONT": str,
     "THROTTLE_SIGN_IN_ACCOUNT": str,
     "THROTTLE_SIGN_IN_ADDRESS": str,
     "THROTTLE_SECOND_FACTOR_ACCOUNT": str,

@@ -39,6 +39,10 @@ class ClientForm(FlaskForm):
                        description=_l("Encrypted; only you can read it."))
     preferred_name = StringField(_l("Preferred name"), validators=[Optional(), Length(max=200)],
                                  description=_l("Optional. What they like to be called."))
+    aliases = StringField(
+        _l("Other names"), validators=[Optional(), Length(max=500)],
+        description=_l("Optional. Nicknames or other spellings, separated by commas — the "
+                       "anonymised summary hides these too."))
     date_of_birth = DateField(_l("Date of birth"), validators=[Optional()],
                               description=_l("Optional."))
     contact = TextAreaField(_l("Contact"), validators=[Optional(), Length(max=1000)],

@@ -57,6 +57,7 @@ def profile_from(form: ClientForm) -> cases.ClientProfile:
     return cases.ClientProfile(
         name=" ".join(form.name.data.split()),
         preferred_name=" ".join((form.preferred_name.data or "").split()),
+        aliases=", ".join(a.strip() for a in (form.aliases.data or "").split(",") if a.strip()),
         date_of_birth=form.date_of_birth.data.isoformat() if form.date_of_birth.data else "",
         contact=(form.contact.data or "").strip(),
     )
@@ -108,7 +109,7 @@ def edit_profile(case_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         profile = cases.profile_of(g.keyring, the_case)
         form.name.data, form.preferred_name.data = profile.name, profile.preferred_name
-        form.contact.data = profile.contact
+        form.contact.data, form.aliases.data = profile.contact, profile.aliases
         form.date_of_birth.data = (date.fromisoformat(profile.date_of_birth)
                                    if profile.date_of_birth else None)
     elif form.validate_on_submit():

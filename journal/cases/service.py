@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import date
 
 from sqlalchemy import delete, func, select
@@ -49,6 +49,11 @@ class ClientProfile:
     preferred_name: str = ""
     date_of_birth: str = ""  # ISO date or empty
     contact: str = ""
+    aliases: str = ""  # comma-separated nicknames and spellings, for the anonymiser
+
+    @property
+    def alias_list(self) -> list[str]:
+        return [a.strip() for a in self.aliases.split(",") if a.strip()]
 
     @property
     def display_name(self) -> str:
@@ -113,7 +118,8 @@ def profile_of(keyring: Keyring, case: Case) -> ClientProfile:
     """The decrypted client profile."""
     data = unseal_json(keyring.case_key(case.id, PRIVATE), case.profile_sealed, "cases",
                        case.id, "profile", case.id)
-    return ClientProfile(**data)
+    known = {f.name for f in fields(ClientProfile)}
+    return ClientProfile(**{k: v for k, v in data.items() if k in known})
 
 
 def update_profile(db: Session, keyring: Keyring, case: Case, profile: ClientProfile) -> None:

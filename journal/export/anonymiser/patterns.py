@@ -147,8 +147,11 @@ def find_structured(text: str) -> list[Span]:
     spans += [_span(m, "[Postcode]", 1) for m in AU_POSTCODE.finditer(text)]
     spans += [_span(m, "[Address]") for m in STREET.finditer(text)]
     spans += [_span(m, "[Address]") for m in NAMED_STREET.finditer(text)]
-    spans += [_span(m, "[Address]") for m in CN_ADDRESS.finditer(text)]
-    spans += [_span(m, "[Address]") for m in CN_COMMUNITY.finditer(text)]
+    # The Chinese address patterns are slow to try at every position: only where they can end.
+    if "号" in text or "弄" in text:
+        spans += [_span(m, "[Address]") for m in CN_ADDRESS.finditer(text)]
+    if any(mark in text for mark in ("小区", "花园", "公寓", "新村", "家园", "苑")):
+        spans += [_span(m, "[Address]") for m in CN_COMMUNITY.finditer(text)]
     spans += list(_checked_numbers(text))
     spans += list(_phones(text))
     return spans

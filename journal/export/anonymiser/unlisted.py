@@ -143,16 +143,16 @@ _CN_ADDRESS_FORM = re.compile(
 
 
 def _chinese(text: str, covered: bytearray) -> Iterator[Span]:
-    posseg = None
+    tags = None
     for run in _CJK_RUN.finditer(text):
-        if posseg is None:
-            posseg = lexicon.jieba_posseg()
+        if tags is None:
+            jieba, tags = lexicon.jieba_tokeniser()
         position = run.start()
-        for word, flag in _merged_names(posseg.cut(run.group())):
+        for word, tag in _merged_names(jieba.cut(run.group()), tags):
             start, position = position, position + len(word)
             if covered[start:position].count(1):
                 continue
-            span = _judge_chinese(word, flag, start)
+            span = _judge_chinese(word, tag, start)
             if span is not None:
                 yield span
     for m in _CN_ADDRESS_FORM.finditer(text):
@@ -161,50 +161,67 @@ def _chinese(text: str, covered: bytearray) -> Iterator[Span]:
                        flagged=True)
 
 
-def _merged_names(pairs: Iterator) -> Iterator[tuple[str, str]]:
-    """jieba often splits 王秀英 into 王/nr + 秀英/nr: join a lone surname to the name after it."""
-    pending: tuple[str, str] | None = None
-    for pair in pairs:
-        word, flag = pair.word, pair.flag
+def _merged_names(words: Iterator[str], tags: dict[str, str]) -> Iterator[tuple[str, str]]:
+    """Words with their dictionary tag ("" when jieba found a new word). A lone surname and
+    the given name after it (王 + 秀英), or 小/老/阿 and a surname (小 + 李), become one."""
+    pending: str | None = None
+    for word in words:
+        tag = tags.get(word, "")
         if pending is not None:
-            if flag in ("nr", "nrfg") and len(word) <= 2:
-                yield pending[0] + word, "nr"
+            joined = pending + word
+            if pending in lexicon.CN_NAME_PREFIXES and len(word) == 1 and \
+                    word in lexicon.CN_SURNAMES:
+                yield joined, "nr"
                 pending = None
                 continue
-            yield pending
+            if pending not in lexicon.CN_NAME_PREFIXES and 1 <= len(word) <= 2 and \
+                    _CJK_RUN.fullmatch(word) and (tag in ("", "nr", "nrfg") or len(word) == 1
+                                                  and tag not in _FUNCTION_TAGS):
+                yield joined, "nr"
+                pending = None
+                continue
+            yield pending, tags.get(pending, "")
             pending = None
-        if flag == "nr" and len(word) == 1 and word in lexicon.CN_SURNAMES:
-            pending = (word, flag)
+        if word in lexicon.CN_NAME_PREFIXES or (
+                len(word) == 1 and word in lexicon.CN_SURNAMES and tag.startswith("nr")):
+            pending = word
             continue
-        yield word, flag
+        yield word, tag
     if pending is not None:
-        yield pending
+        yield pending, tags.get(pending, "")
 
 
-def _judge_chinese(word: str, flag: str, start: int) -> Span | None:
-    if word in lexicon.CN_KEEP or len(word) < 2:
+# Single characters that are grammar, not a given name (的, 了, 说 ...).
+_FUNCTION_TAGS = {"uj", "ul", "uz", "ug", "uv", "ud", "p", "c", "r", "d", "v", "m", "q", "y",
+                  "x", "f", "zg", "e", "o", "u"}
+
+
+def _judge_chinese(word: str, tag: str, start: int) -> Span | None:
+    if word in lexicon.CN_KEEP or len(word) < 2 or not _CJK_RUN.fullmatch(word):
         return None
-    if flag in ("nr", "nrfg", "nrt"):
+    if tag.startswith("nr") or tag == "":
         stripped = word.lstrip(_LEADING_FUNCTION)
         start += len(word) - len(stripped)
-        name = stripped
-        suffix = next((s for s in sorted(lexicon.CN_NAME_SUFFIXES, key=len, reverse=True)
-                       if name.endswith(s) and len(name) > len(s)), "")
-        core = name[: len(name) - len(suffix)] if suffix else name
+        suffix = next((s for s in _SUFFIXES_LONGEST_FIRST
+                       if stripped.endswith(s) and len(stripped) > len(s)), "")
+        core = stripped[: len(stripped) - len(suffix)] if suffix else stripped
         bare = core[1:] if core[:1] in lexicon.CN_NAME_PREFIXES and len(core) > 1 else core
-        if not 1 <= len(bare) <= 4 or core in lexicon.CN_KEEP:
+        if not 1 <= len(bare) <= 3 or core in lexicon.CN_KEEP or not _surname_start(bare):
             return None
-        if not _surname_start(bare) and flag != "nrt":
+        if len(bare) == 1 and core == bare and not suffix:
             return None
-        if len(bare) == 1 and core == bare:
+        if tag == "" and len(bare) == 1 and not (suffix or core != bare):
             return None
         return Span(start, start + len(core), UNLISTED, f"{UNLISTED}:{bare}", flagged=True)
-    if flag == "ns" and len(word) >= 2:
+    if tag == "ns":
         return Span(start, start + len(word), PLACE, f"{PLACE}:{word}", flagged=True)
-    if flag == "nt" and len(word) >= 2:
+    if tag == "nt":
         return Span(start, start + len(word), ORGANISATION, f"{ORGANISATION}:{word}",
                     flagged=True)
     return None
+
+
+_SUFFIXES_LONGEST_FIRST = sorted(lexicon.CN_NAME_SUFFIXES, key=len, reverse=True)
 
 
 def find_unlisted(text: str, covered: bytearray) -> list[Span]:
