@@ -193,7 +193,8 @@ class KnownEntities:
         def alternation(words: list[str]) -> str:
             return "|".join(_roman_pattern(w) for w in sorted(words, key=len, reverse=True))
 
-        boundary_l, boundary_r = r"(?<![\w@.])", r"(?![\w])"
+        # ASCII boundaries: in Chinese text a name sits between CJK characters (妈妈说Emma不).
+        boundary_l, boundary_r = r"(?<![A-Za-z0-9_@.])", r"(?![A-Za-z0-9_])"
         self._re_insensitive = re.compile(
             f"{boundary_l}(?:{alternation(list(self._insensitive))}){boundary_r}",
             re.IGNORECASE) if self._insensitive else None
@@ -224,7 +225,8 @@ class KnownEntities:
                 word = m.group()
                 if word[0].isupper() and not _is_auxiliary_use(text, m.start(), m.end()):
                     spans.append(self._span(m.start(), m.end(), self._capitalised[word.lower()]))
-                elif word.islower() and _person_context(text, m.start(), m.end()):
+                elif word.islower() and (word not in lexicon.COMMON_NAME_WORDS
+                                         or _person_context(text, m.start(), m.end())):
                     spans.append(self._span(m.start(), m.end(), self._capitalised[word]))
         if self._re_cjk:
             for m in self._re_cjk.finditer(text):
@@ -256,10 +258,7 @@ _AUXILIARY_NEXT = re.compile(
 def _is_auxiliary_use(text: str, start: int, end: int) -> bool:
     """'Will you come?', 'May I ask': a capitalised word at sentence start used as a word."""
     word = text[start:end].lower()
-    if word not in {"will", "may", "can", "mark", "hope", "bill", "grace", "faith", "joy",
-                    "rose", "dawn", "sandy", "summer", "frank", "april", "june", "august",
-                    "patience", "constance", "pat", "sue", "rob", "jack", "ray", "art", "gene",
-                    "guy", "victor", "drew", "chase", "hunter", "brook", "river", "sky"}:
+    if word not in lexicon.COMMON_NAME_WORDS:
         return False
     return bool(_AUXILIARY_NEXT.match(text, end)) and _sentence_start(text, start)
 

@@ -48,6 +48,9 @@ KEEP_WORDS = {
     "asd", "asc", "bpd", "eupd", "mdd", "pmdd", "ibs", "me", "cfs", "hiv", "covid",
     "covid-19", "dsm", "dsm-5", "icd", "icd-10", "icd-11", "soap", "dap", "birp", "smart",
     "safety", "plan", "risk", "suicidal", "ideation", "self-harm", "ssri", "snri", "maoi",
+    "mam", "mammy", "ammi", "amma", "appa", "abba", "papa", "mama", "nani", "dadi", "nanu",
+    "onam", "ramzan", "ramadan", "pongal", "navratri", "dussehra", "raksha", "bandhan",
+    "eve", "mid-autumn", "vesak", "kwanzaa", "matariki", "narcan", "gamstop",
     "ok", "okay", "tv", "wifi", "uk", "us", "usa", "eu", "un", "aa", "na", "al-anon",
     "zoom", "teams", "whatsapp", "wechat", "facebook", "instagram", "tiktok", "twitter",
     "snapchat", "youtube", "google", "iphone", "ipad", "netflix", "linkedin", "weibo",
@@ -99,6 +102,24 @@ FUNCTION_WORDS = {
     "nobody", "somebody", "everyone", "someone", "anyone", "said", "says", "felt", "feel",
     "feels", "thank", "thanks", "please", "sorry", "hi", "hello", "dear", "love",
 }
+# Names that are also everyday words: in lower case they are words unless the words around
+# say "a person" ("told mark"); a rarer word that is a name ("tommy", "jess") is a name.
+COMMON_NAME_WORDS = {
+    "will", "may", "can", "mark", "hope", "bill", "grace", "faith", "joy", "rose", "dawn",
+    "sandy", "summer", "frank", "april", "june", "august", "patience", "constance", "pat",
+    "sue", "rob", "jack", "ray", "art", "gene", "guy", "victor", "drew", "chase", "hunter",
+    "brook", "river", "sky", "amber", "ruby", "pearl", "iris", "daisy", "lily", "ivy",
+    "holly", "jade", "crystal", "honey", "melody", "sunny", "rocky", "sage", "autumn",
+    "winter", "destiny", "harmony", "justice", "heather", "rich", "penny", "bob", "hazel",
+    "olive", "violet", "jasmine", "ginger", "cliff", "dale", "glen", "wade", "miles",
+    "lance", "dean", "earl", "royal", "king", "duke", "major", "reed", "ford", "gray",
+    "grant", "price", "long", "young", "black", "white", "brown", "green", "baker", "cook",
+    "smith", "wells", "hall", "hill", "wood", "stone", "bell", "page", "lane", "marsh",
+    "carol", "chuck", "kit", "nick", "max", "don", "ben", "tom", "bud", "sonny", "rusty",
+    "buddy", "angel", "star", "blue", "storm", "rain", "snow", "fern", "willow", "robin",
+    "wren", "jay", "lark", "finch", "sparrow", "fox", "wolf", "bear", "ash", "oak", "en",
+    "an", "so", "li", "le", "de", "la", "van", "von", "al", "ed", "jo",
+}
 # Medications seen in counselling notes (generic and common brand names).
 MEDICATIONS = {
     "sertraline", "zoloft", "lustral", "fluoxetine", "prozac", "citalopram", "cipramil",
@@ -128,7 +149,10 @@ MEDICATIONS = {
 # Words that sit beside a name in a title ("Dr Okafor") or show an organisation follows.
 TITLES = {"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "mx", "prof",
           "prof.", "professor", "sister", "nurse", "father", "fr", "pastor", "rev",
-          "reverend", "aunt", "auntie", "uncle", "coach", "judge", "officer", "pc", "sgt"}
+          "reverend", "aunt", "auntie", "uncle", "coach", "judge", "officer", "pc", "sgt",
+          "advocate", "adv", "detective", "inspector", "constable", "sergeant", "captain",
+          "councillor", "senator", "magistrate", "principal", "headteacher", "imam", "rabbi",
+          "sheikh", "swami", "guruji", "mrs", "ma'am"}
 ORG_SUFFIXES = {"ltd", "limited", "plc", "inc", "llc", "pty", "group", "school", "college",
                 "university", "academy", "hospital", "clinic", "surgery", "practice",
                 "centre", "center", "council", "trust", "bank", "church", "primary",
@@ -162,7 +186,9 @@ CN_SURNAMES = set(
 CN_NAME_PREFIXES = ("小", "老", "阿")
 CN_NAME_SUFFIXES = ("先生", "女士", "小姐", "老师", "医生", "大夫", "经理", "总", "姐", "哥",
                     "阿姨", "叔", "叔叔", "主任", "同学", "师傅", "太太", "夫人", "教授",
-                    "律师", "护士", "老板", "校长", "妹", "弟")
+                    "律师", "护士", "老板", "校长", "妹", "弟", "警官", "大爷", "大妈", "大姐",
+                    "大哥", "院长", "局长", "科长", "处长", "队长", "班长", "总监", "主管",
+                    "书记", "部长", "阿婆", "婆婆", "奶奶", "爷爷", "老太", "师兄", "师姐")
 # Time and calendar words jieba sometimes tags as names; never treated as names.
 CN_KEEP = {"上周", "下周", "本周", "这周", "周一", "周二", "周三", "周四", "周五", "周六", "周日",
            "周末", "星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期天", "星期日",
@@ -181,7 +207,9 @@ CN_KEEP = {"上周", "下周", "本周", "这周", "周一", "周二", "周三",
            "老人", "阿姨", "叔叔", "小组", "小事", "小心", "老实", "老是", "小说", "明天",
            "今天", "昨天", "前天", "后天", "以后", "之前", "最近", "平时", "有时", "时候", "常常",
            "安全", "高兴", "文化", "和平", "平安", "晓得", "明白", "向往", "关心", "方便", "高考",
-           "中考", "周围", "周期"}
+           "中考", "周围", "周期", "安全岛", "中秋", "国庆节", "艾司西酞普兰", "小时", "小心",
+           "小时候", "小朋友", "小孩子", "小姐", "阿姨", "老板娘", "老大", "老二", "老三", "小学生",
+           "老公公", "老婆婆", "小伙子", "小姑娘"}
 
 
 @functools.cache
@@ -220,6 +248,8 @@ def is_english_word(word: str) -> bool:
 
 def is_keep_word(word: str) -> bool:
     lower = word.lower().strip("'’.,")
+    if lower.endswith("s") and lower[:-1] in WEEKDAYS:
+        lower = lower[:-1]  # "on Wednesdays"
     return lower in KEEP_WORDS or lower in MEDICATIONS or lower in MONTHS or lower in WEEKDAYS
 
 

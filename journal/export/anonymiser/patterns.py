@@ -45,8 +45,15 @@ _STREET_TYPES = (r"Road|Rd|Street|St|Avenue|Ave|Lane|Ln|Drive|Dr|Close|Cl|Cresce
                  r"Marg|Nagar|Colony|Chowk|Bagh|Vihar|Enclave|Sector")
 STREET = re.compile(
     r"(?:\b(?:Flat|Apt|Apartment|Unit|Suite|House)\s+\w{1,5},?\s+)?"
-    r"\b\d{1,5}[A-Za-z]?(?:/\d{1,5})?,?\s+(?:[A-Z][\w'’-]+\s+){1,3}(?:" + _STREET_TYPES +
-    r")\b\.?(?:,?\s+(?:[A-Z][a-z]+\s?){1,2}(?=[,.\s]))?")
+    r"\b\d{1,5}[A-Za-z]?(?:/\d{1,5})?,?\s+(?:(?:[A-Z][\w'’-]+|\d{1,3}(?:st|nd|rd|th)|[NS][EW]"
+    r"|[NSEW])\s+){1,3}(?:" + _STREET_TYPES + r"|Wall|Quay|Wharf|Embankment|Yard|Broadway"
+    r")\b\.?(?:,?\s+(?:Apt|Apartment|Unit|Suite|Flat|#)\.?\s*\w{1,5})?"
+    r"(?:,?\s+(?:[A-Z][a-z]+\s?){1,2}(?=[,.\s]))?")
+IN_HOUSE = re.compile(r"\b(?:H\.\s?No\.?|House\s+No\.?|Plot\s+No\.?|Door\s+No\.?|Flat\s+No\.?)"
+                      r"\s*[\w/-]+(?:,\s*(?:Road|Street|Lane|Block|Sector|Phase)\s+No\.?\s*\w+)?")
+PAN = re.compile(r"\b[A-Z]{5}\d{4}[A-Z]\b", re.ASCII)
+UPI = re.compile(r"(?<![\w.@])[A-Za-z0-9][\w.-]{1,40}@[a-z]{2,16}\b(?!\.)", re.ASCII)
+UNDERSCORE_ID = re.compile(r"(?<![\w@])[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+", re.ASCII)
 NAMED_STREET = re.compile(r"\b(?:[A-Z][\w'’-]+\s+){1,2}(?:Road|Street|Avenue|Lane|Drive|Close|"
                           r"Crescent|Terrace|Grove|Gardens|Boulevard|Parade|Mews|Marg|Nagar)\b")
 _CN_FREE = r"[\u4e00-\u9fff]"
@@ -147,6 +154,10 @@ def find_structured(text: str) -> list[Span]:
     spans += [_span(m, "[Postcode]", 1) for m in AU_POSTCODE.finditer(text)]
     spans += [_span(m, "[Address]") for m in STREET.finditer(text)]
     spans += [_span(m, "[Address]") for m in NAMED_STREET.finditer(text)]
+    spans += [_span(m, "[Address]") for m in IN_HOUSE.finditer(text)]
+    spans += [_span(m, "[ID number]") for m in PAN.finditer(text)]
+    spans += [_span(m, "[Payment ID]") for m in UPI.finditer(text)]
+    spans += [_span(m, "[Handle]") for m in UNDERSCORE_ID.finditer(text)]
     # The Chinese address patterns are slow to try at every position: only where they can end.
     if "号" in text or "弄" in text:
         spans += [_span(m, "[Address]") for m in CN_ADDRESS.finditer(text)]

@@ -99,8 +99,14 @@ def _judge(text: str, tokens: list[tuple[int, int, str]], i: int, word: str) -> 
     following = tokens[i + 1][2].lower() if i + 1 < len(tokens) else ""
     start = tokens[i][0]
     if not word[0].isupper():
-        # Lower case: only given names that are not also English words ("priya", "aoife").
-        if len(word) >= 3 and lexicon.is_first_name(word) and not lexicon.is_english_word(word):
+        # Lower case: given names that are not everyday words ("priya", "jess"), and a
+        # non-word after a title ("dr ellison").
+        if len(word) >= 3 and lexicon.is_first_name(word) and (
+                not lexicon.is_english_word(word) or lower not in lexicon.COMMON_NAME_WORDS
+                and lower not in lexicon.FUNCTION_WORDS and not lexicon.is_keep_word(word)
+                and not _common_english(lower)):
+            return UNLISTED
+        if previous in lexicon.TITLES and not lexicon.is_english_word(word):
             return UNLISTED
         return None
     if word.isupper() and len(word) <= 6:
@@ -113,7 +119,9 @@ def _judge(text: str, tokens: list[tuple[int, int, str]], i: int, word: str) -> 
     if at_start:
         if not dictionary:
             return _place_or_person(previous, first_name, lower)
-        if first_name and following in _PERSON_VERBS and lower not in lexicon.FUNCTION_WORDS:
+        if first_name and lower not in lexicon.FUNCTION_WORDS and (
+                following in _PERSON_VERBS or following.endswith("ed") and len(following) > 3
+                and following.islower()):
             return UNLISTED
         return None
     if not dictionary:
@@ -121,6 +129,23 @@ def _judge(text: str, tokens: list[tuple[int, int, str]], i: int, word: str) -> 
     if first_name and lower not in lexicon.MONTHS and lower not in lexicon.FUNCTION_WORDS:
         return UNLISTED
     return None
+
+
+def _common_english(lower: str) -> bool:
+    """Lower-case words that are names in the list yet everyday English ("carol" aside)."""
+    return lower in _EVERYDAY
+
+
+_EVERYDAY = {"and", "the", "more", "else", "even", "still", "well", "fine", "love", "dear",
+             "sunny", "happy", "merry", "noble", "young", "early", "bright", "gay", "rich",
+             "sage", "honor", "honour", "trust", "true", "memory", "story", "world", "day",
+             "night", "morning", "light", "life", "hero", "princess", "baby", "babe", "sugar",
+             "candy", "cookie", "lucky", "lovely", "precious", "sweet", "echo", "ocean",
+             "dusty", "misty", "stormy", "windy", "mercy", "glory", "blessing", "page", "dot",
+             "tip", "tim", "sam", "kim", "lee", "van", "bo", "so", "ty", "al", "ed", "do",
+             "cam", "mo", "an", "lou", "gus", "rex", "ace", "sol", "sun", "moon", "star",
+             "loyal", "ever", "noel", "carol", "amen", "mint", "sky", "zen", "gem", "bliss",
+             "dream", "wish", "free", "brave", "bold", "calm", "clay", "flint", "steel"}
 
 
 def _place_or_person(previous: str, first_name: bool, lower: str) -> str:
@@ -136,7 +161,7 @@ def _surname_start(word: str) -> bool:
 # Surname characters that are more often ordinary words before a title ("那老师" = "that
 # teacher"); the regex pass skips them, jieba's tags still catch real names.
 _AMBIGUOUS_SURNAMES = set("那和于时明向全成都来但由信展应元国海强利富平相初门云容敬普乐花权解原单"
-                          "文安高白金石方马龙田路江关")
+                          "文安")
 _CN_ADDRESS_FORM = re.compile(
     "(?P<s>[" + "".join(sorted(lexicon.CN_SURNAMES - _AMBIGUOUS_SURNAMES)) + "])(?:"
     + "|".join(s for s in lexicon.CN_NAME_SUFFIXES if len(s) >= 2) + ")")
@@ -169,8 +194,9 @@ def _merged_names(words: Iterator[str], tags: dict[str, str]) -> Iterator[tuple[
         tag = tags.get(word, "")
         if pending is not None:
             joined = pending + word
-            if pending in lexicon.CN_NAME_PREFIXES and len(word) == 1 and \
-                    word in lexicon.CN_SURNAMES:
+            if pending in lexicon.CN_NAME_PREFIXES and len(word) == 1 and (
+                    word in lexicon.CN_SURNAMES or pending == "阿" and _CJK_RUN.fullmatch(word)
+                    and tag not in _FUNCTION_TAGS):
                 yield joined, "nr"
                 pending = None
                 continue
@@ -206,7 +232,12 @@ def _judge_chinese(word: str, tag: str, start: int) -> Span | None:
                        if stripped.endswith(s) and len(stripped) > len(s)), "")
         core = stripped[: len(stripped) - len(suffix)] if suffix else stripped
         bare = core[1:] if core[:1] in lexicon.CN_NAME_PREFIXES and len(core) > 1 else core
-        if not 1 <= len(bare) <= 3 or core in lexicon.CN_KEEP or not _surname_start(bare):
+        nickname = len(core) == 2 and core[0] in ("阿", "小") and tag in ("", "nr")
+        if core in lexicon.CN_KEEP or not 1 <= len(bare) <= 3:
+            return None
+        if nickname:
+            return Span(start, start + len(core), UNLISTED, f"{UNLISTED}:{core}", flagged=True)
+        if not _surname_start(bare):
             return None
         if len(bare) == 1 and core == bare and not suffix:
             return None
