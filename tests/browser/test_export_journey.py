@@ -6,8 +6,9 @@ from __future__ import annotations
 import io
 import re
 
-from conftest import PASSPHRASE, no_sideways_scroll, setup_code, skip_or_fail
 from journal.export.formats.pdf import MissingFont, find_font
+
+from conftest import PASSPHRASE, no_sideways_scroll, setup_code, skip_or_fail
 
 
 def test_export_journey_in_chromium(page, live_app):

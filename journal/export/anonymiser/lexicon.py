@@ -49,7 +49,7 @@ KEEP_WORDS = {
     "covid-19", "dsm", "dsm-5", "icd", "icd-10", "icd-11", "soap", "dap", "birp", "smart",
     "safety", "plan", "risk", "suicidal", "ideation", "self-harm", "ssri", "snri", "maoi",
     "mam", "mammy", "ammi", "amma", "appa", "abba", "papa", "mama", "nani", "dadi", "nanu",
-    "onam", "ramzan", "ramadan", "pongal", "navratri", "dussehra", "raksha", "bandhan",
+    "onam", "ramzan", "pongal", "navratri", "dussehra", "raksha", "bandhan",
     "eve", "mid-autumn", "vesak", "kwanzaa", "matariki", "narcan", "gamstop",
     "ok", "okay", "tv", "wifi", "uk", "us", "usa", "eu", "un", "aa", "na", "al-anon",
     "zoom", "teams", "whatsapp", "wechat", "facebook", "instagram", "tiktok", "twitter",
@@ -152,7 +152,7 @@ TITLES = {"dr", "dr.", "mr", "mr.", "mrs", "mrs.", "ms", "ms.", "miss", "mx", "p
           "reverend", "aunt", "auntie", "uncle", "coach", "judge", "officer", "pc", "sgt",
           "advocate", "adv", "detective", "inspector", "constable", "sergeant", "captain",
           "councillor", "senator", "magistrate", "principal", "headteacher", "imam", "rabbi",
-          "sheikh", "swami", "guruji", "mrs", "ma'am"}
+          "sheikh", "swami", "guruji", "ma'am"}
 ORG_SUFFIXES = {"ltd", "limited", "plc", "inc", "llc", "pty", "group", "school", "college",
                 "university", "academy", "hospital", "clinic", "surgery", "practice",
                 "centre", "center", "council", "trust", "bank", "church", "primary",
@@ -207,8 +207,7 @@ CN_KEEP = {"上周", "下周", "本周", "这周", "周一", "周二", "周三",
            "老人", "阿姨", "叔叔", "小组", "小事", "小心", "老实", "老是", "小说", "明天",
            "今天", "昨天", "前天", "后天", "以后", "之前", "最近", "平时", "有时", "时候", "常常",
            "安全", "高兴", "文化", "和平", "平安", "晓得", "明白", "向往", "关心", "方便", "高考",
-           "中考", "周围", "周期", "安全岛", "中秋", "国庆节", "艾司西酞普兰", "小时", "小心",
-           "小时候", "小朋友", "小孩子", "小姐", "阿姨", "老板娘", "老大", "老二", "老三", "小学生",
+           "中考", "周围", "周期", "安全岛", "小时", "小朋友", "小孩子", "小姐", "老板娘", "老大", "老二", "老三", "小学生",
            "老公公", "老婆婆", "小伙子", "小姑娘"}
 
 
