@@ -94,6 +94,7 @@ FIELDS_BY_ENDPOINT: dict[str, list[str]] = {
     "cases.ask_question": ["text"],
     "cases.move_question": ["to_state", "outcome", "session_id"],
     "cases.invite_client": ["readmit"],
+    "cases.search": ["query"],
     "portal.save_reflection": REFLECTION_FIELDS,
     "portal.autosave": REFLECTION_FIELDS,
 }
@@ -137,6 +138,7 @@ PLAUSIBLE: dict[str, list[str]] = {
     "pseudonym": ["C-AAAA", "", "c-0000"],
     "page": ["1", "2", "0", "-1", "99999", "999999", "²", "①", "٣", "abc", ""],
     "closed": ["1", "0", "yes"],
+    "query": ["diary", "睡眠", "Keep a DIARY", "a", "", "plan", '"no"', "x" * 201],
 }
 SPECIAL = [
     "", " ", "\x00", "a\x00b", "\x00" * 40, "\u202eevil.exe\u202c", "שלום עולם", "مرحبا بالعالم",

@@ -217,4 +217,4 @@ def remove_person(case_id: str, person_id: str) -> ResponseReturnValue:
     return redirect(url_for("cases.people_page", case_id=the_case.id))
 
 
-from . import client_routes, session_routes  # noqa: E402,F401 - they add views to bp
+from . import client_routes, search_routes, session_routes  # noqa: E402,F401 - views on bp
