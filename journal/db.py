@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import MetaData, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # Deterministic constraint names, so Alembic migrations are the same on every machine.
@@ -24,6 +25,9 @@ class Base(DeclarativeBase):
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver must not open transactions itself: _sqlite_begin and _sqlite_begin_before_write
+    # do it (SQLAlchemy's "emit BEGIN yourself" recipe for pysqlite).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL for concurrent readers; busy_timeout instead of "database is locked";
     # secure_delete so erased ciphertext is overwritten, not left in free pages (DESIGN 3.7).
@@ -38,8 +42,56 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# SQLite transactions (WAL mode). Two rules decide where BEGIN goes:
+#
+# - A write transaction starts with BEGIN IMMEDIATE, which takes the write lock at once and so
+#   waits its turn (busy_timeout) behind other writers. A plain, deferred BEGIN followed by
+#   reads and then a write cannot wait: once another writer has committed since its first
+#   read, SQLite refuses the upgrade at once with "database is locked" (SQLITE_BUSY_SNAPSHOT;
+#   busy_timeout is not consulted).
+# - Readers must not take that lock, or every page would queue behind every other.
+#
+# So by default a transaction is opened lazily: reads run outside any transaction (as under
+# pysqlite's own handling) and BEGIN IMMEDIATE is sent just before the first statement that
+# writes. GET pages write now and then (the once-a-minute session touch, "viewed" audit
+# entries, read receipts) after having read, so a deferred BEGIN at their first read would
+# make exactly those writes fail under load. Request sessions are lazy whatever the method:
+# a state-changing request writes throttle counters on a second connection of the same
+# thread (SQL throttle storage, before and after the view), which would wait for its own
+# request's lock if that request held BEGIN IMMEDIATE from its first read. Code that
+# needs its reads inside the write transaction too (batch jobs and CLI writes that read,
+# decide, then write) asks for session_for(app, write=True): BEGIN IMMEDIATE before the first
+# statement of every transaction. The app's own read-decide-write steps do not depend on it:
+# they use conditional UPDATEs (edit versions, TOTP steps), and the audit chain's UPDATE of
+# audit_head comes first.
+_BEGIN_OPTION = "journal_sqlite_begin"
+_READS = ("SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "COMMIT", "END", "ROLLBACK", "RELEASE")
+_WRITE_WORDS = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+
+def _writes(statement: str) -> bool:
+    head = statement.lstrip()[:10].upper()
+    if head.startswith("WITH"):
+        return bool(_WRITE_WORDS.search(statement))
+    return not head.startswith(_READS)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get(_BEGIN_OPTION) == "immediate":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # Otherwise nothing yet: _sqlite_begin_before_write opens it when the first write comes.
+
+
+def _sqlite_begin_before_write(_conn: Connection, cursor: Any, statement: str, *_args: Any
+                               ) -> None:
+    dbapi_connection = cursor.connection
+    if not dbapi_connection.in_transaction and _writes(statement):
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
 def make_engine(url: str) -> Engine:
-    """An engine for the configured URL, with SQLite's pragmas set on every connection."""
+    """An engine for the configured URL; on SQLite with its pragmas and BEGIN IMMEDIATE for
+    write transactions (see above)."""
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 5}
@@ -48,6 +100,8 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_begin_before_write)
     return engine
 
 
@@ -58,13 +112,21 @@ def engine_for(app: Flask) -> Engine:
         engine = make_engine(app.config["DATABASE_URL"])
         app.extensions["journal_engine"] = engine
         app.extensions["journal_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+        # Same pool; the option only changes where SQLite's BEGIN goes (see above).
+        app.extensions["journal_write_sessionmaker"] = sessionmaker(
+            engine.execution_options(**{_BEGIN_OPTION: "immediate"}), expire_on_commit=False)
     return engine
 
 
-def session_for(app: Flask) -> Session:
-    """A new database session for work outside a request (CLI commands, tests)."""
+def session_for(app: Flask, write: bool = False) -> Session:
+    """A new database session for work outside a request (CLI commands, tests).
+
+    write=True: on SQLite every transaction of this session starts with BEGIN IMMEDIATE, so
+    its reads and writes form one unit that waits for other writers instead of failing.
+    """
     engine_for(app)
-    return app.extensions["journal_sessionmaker"]()
+    key = "journal_write_sessionmaker" if write else "journal_sessionmaker"
+    return app.extensions[key]()
 
 
 def get_db() -> Session:
