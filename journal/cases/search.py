@@ -15,6 +15,7 @@ both shortcuts against that plain definition.
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import unicodedata
@@ -155,11 +156,11 @@ def search_casework(db: Session, keyring: Keyring, counsellor: User, query: str,
                 session_id, number, held_on = places[note_id]
                 matched.append((NOTE, row_id, case_id, sealed, held_on, number, kind,
                                 session_id))
-    matched.sort(key=lambda item: (item[4], item[5], item[1]), reverse=True)
+    newest = heapq.nlargest(limit, matched, key=lambda item: (item[4], item[5], item[1]))
 
     hits: list[SearchHit] = []
     names: dict[str, str] = {}
-    for kind, row_id, case_id, sealed, on, number, state, link_id in matched[:limit]:
+    for kind, row_id, case_id, sealed, on, number, state, link_id in newest:
         pseudonym, status, entry_id, name_sealed = cases[case_id]
         if case_id not in names:
             names[case_id] = json.loads(unseal(keyring.directory_key(), name_sealed,
@@ -242,12 +243,12 @@ def _texts(kind: str, plain: str) -> list[str]:
 # Not Nl and So: Roman numerals and circled letters fold (Ⅻ -> ⅻ, Ⓐ -> ⓐ).
 _CASELESS = frozenset({"Lo", "Nd", "No", "Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc",
                        "Sk"})
-# What a sealed JSON holds besides its string values: keys, numbers, null, punctuation, and
-# the question ids that key a reflection's answers. A word that could be found there is
-# checked against the parsed values instead.
 # The only characters beyond ASCII whose casefold holds an ASCII letter (test_search.py
 # recomputes them from the running Python's Unicode tables).
 FOLDS_TO_ASCII = "ßİŉſǰẖẗẘẙẚẞ\u212aﬀﬁﬂﬃﬄﬅﬆ"  # \u212a: the Kelvin sign (-> k)
+# What a sealed JSON holds besides its string values: keys, numbers, null, punctuation, and
+# the question ids that key a reflection's answers. A word that could be found there is
+# checked against the parsed values instead.
 _JSON_KEYS = ({key for sections in TEMPLATES.values() for key, _label in sections}
               | {f.name for f in fields(ReflectionContent)})
 _JSON_SKELETON = frozenset("0123456789abcdef-+.eE{}[]:,null")
@@ -258,6 +259,21 @@ _JSON_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|.)", re.DOTALL)
 
 def _is_caseless(term: str) -> bool:
     return all(unicodedata.category(char) in _CASELESS for char in term)
+
+
+def _could_supply(folded: str, term: str) -> bool:
+    """Could a character folding to `folded` (ß -> "ss") supply part of a match of term? Only
+    with a run of its fold that starts it (unless the run starts the term) and ends it (unless
+    the run ends the term): "ﬁ" can supply "fi" of "fine" but not of "zebrafinch"."""
+    for i in range(len(folded)):
+        for j in range(i + 1, len(folded) + 1):
+            piece = folded[i:j]
+            at = term.find(piece)
+            while at >= 0:
+                if (at == 0 or i == 0) and (at + len(piece) == len(term) or j == len(folded)):
+                    return True
+                at = term.find(piece, at + 1)
+    return False
 
 
 def _json_safe(term: str) -> bool:
@@ -273,15 +289,16 @@ class _Matcher:
         self.terms = terms
         self._caseless = [t for t in terms if _is_caseless(t)]
         cased = [t for t in terms if t not in self._caseless]
-        # Words of ASCII letters are looked for among the text's ASCII characters (see
-        # matches), where "?" stands for every other one: a word with "?" is folded instead.
-        self._ascii = [t for t in cased if t.isascii() and "?" not in t]
+        self._ascii = [t for t in cased if t.isascii()]  # looked for in UTF-8 (see matches)
         self._ascii_bytes = [t.encode() for t in self._ascii]
         self._other = [t for t in cased if t not in self._ascii]
-        letters = set("".join(self._ascii))
         self._folds_into_ascii = [char for char in FOLDS_TO_ASCII
-                                  if letters & set(char.casefold())]
+                                  if any(_could_supply(char.casefold(), t) for t in self._ascii)]
         self._raw = all(_json_safe(t) for t in terms)
+        # Where a term could seem to start inside an escape: at its letter ("news" in
+        # "\news"), or within the hex digits of a \u escape.
+        self._escape_marks = ({"\\" + t[0] for t in terms if t[0] in "ntrbfu/"}
+                              | {"\\u" for t in terms if t[0] in "0123456789abcdef"})
 
     def matches(self, text: str) -> bool:
         """Does every term occur in the casefolded text?"""
@@ -295,10 +312,10 @@ class _Matcher:
         if text.isascii():  # casefold is lower() there, and lower() is much faster
             lowered = text.lower()
             return all(t in lowered for t in self._ascii)
-        # One byte per character, "?" for each beyond ASCII: an ASCII word found among these
-        # is found in the casefolded text too, at a third of the cost of folding it.
-        letters = text.encode("ascii", "replace").lower()
-        if all(t in letters for t in self._ascii_bytes):
+        # In UTF-8 an ASCII byte is always an ASCII character, so an ASCII word found in the
+        # lowered bytes is in the casefolded text too; this costs a quarter of folding it.
+        lowered_bytes = text.encode().lower()
+        if all(t in lowered_bytes for t in self._ascii_bytes):
             return True
         # Missed only if a character like ß (-> ss) or ﬁ (-> fi) supplies some letters.
         if any(char in text for char in self._folds_into_ascii):
@@ -308,11 +325,16 @@ class _Matcher:
 
     def matches_json(self, kind: str, plain: str) -> bool:
         """Does every term occur in the string values of this decrypted JSON?"""
-        if self._raw:
-            # Escapes become a space, which no term holds; keys and numbers cannot hold a
-            # _json_safe term, and a match across a quote would need a quote in the term.
-            return self.matches(_JSON_ESCAPE.sub(" ", plain) if "\\" in plain else plain)
-        return self.matches("\n".join(_texts(kind, plain)))
+        if not self._raw:
+            return self.matches("\n".join(_texts(kind, plain)))
+        # Keys and numbers cannot hold a _json_safe term, and a match across a quote would
+        # need a quote in the term. Escapes (\n, \u0001) hold no term either, but a term may
+        # seem to start inside one: then the match is checked again, escapes blanked out.
+        if not self.matches(plain):
+            return False
+        if not any(mark in plain for mark in self._escape_marks):
+            return True
+        return self.matches(_JSON_ESCAPE.sub(" ", plain))
 
 
 # --- snippets ---------------------------------------------------------------------------------
