@@ -64,6 +64,7 @@ class Run:
     p99_ms: float
     news: int = 0
     shares: int = 0
+    statuses: dict[str, int] | None = None  # unexpected status -> count
 
     @property
     def rate(self) -> float:
@@ -224,7 +225,7 @@ def wrk(name: str, port: int, mode: str, path: str, cookie: str, token: str, arg
     out = json.loads(line)
     return Run(name, out["ok"], out["bad"], out["socket_errors"], out["timeouts"],
                out["duration_us"] / 1e6, out["p50_us"] / 1000, out["p99_us"] / 1000,
-               out["news"], out["shares"])
+               out["news"], out["shares"], out["statuses"])
 
 
 def measure(prepared: dict[str, Any], args: Any, workdir: str) -> dict[str, Any]:
@@ -255,14 +256,24 @@ def measure(prepared: dict[str, Any], args: Any, workdir: str) -> dict[str, Any]
                 run = wrk(name, port, mode, path, cookie, token, args)
                 runs[name].append(run)
                 _log(f"round {round_no + 1} {name}: {run.rate:.0f} req/s, p50 "
-                     f"{run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, errors {run.errors}")
+                     f"{run.p50_ms:.1f} ms, p99 {run.p99_ms:.1f} ms, errors {run.errors}"
+                     + (f" (statuses {run.statuses})" if run.statuses else ""))
         after = count_reflections(prepared["database_url"], prepared["submitter_id"])
     finally:
         stop_gunicorn(server)
+        _server_errors(workdir)
     news = sum(r.news for r in runs["submit"])
     shares = sum(r.shares for r in runs["submit"])
     return {"runs": runs, "rows_new": after[0] - before[0], "rows_shared": after[1] - before[1],
             "news": news, "shares": shares}
+
+
+def _server_errors(workdir: str) -> None:
+    """Show what the server logged about failed requests (exception types only)."""
+    with open(os.path.join(workdir, "gunicorn.log"), errors="replace") as fh:
+        lines = [line.rstrip() for line in fh if "ERROR" in line or "Error" in line]
+    for line in lines[-20:]:
+        _log(f"server: {line}")
 
 
 def _short(args: Any) -> Any:

@@ -17,6 +17,13 @@ function init(args)
   max_requests = tonumber(args[5]) or 0
   text = args[6] or ""
   ok, bad, news, shares, pending = 0, 0, 0, 0, nil
+  statuses = {}  -- unexpected status -> count
+end
+
+local function failed(status)
+  bad = bad + 1
+  local key = tostring(status)
+  statuses[key] = (statuses[key] or 0) + 1
 end
 
 function request()
@@ -36,30 +43,36 @@ end
 
 function response(status, headers, body)
   if mode == "get" then
-    if status == 200 then ok = ok + 1 else bad = bad + 1 end
+    if status == 200 then ok = ok + 1 else failed(status) end
   elseif pending then
     pending = nil
-    if status == 302 then ok = ok + 1; shares = shares + 1 else bad = bad + 1 end
+    if status == 302 then ok = ok + 1; shares = shares + 1 else failed(status) end
   else
     local location = headers["Location"] or headers["location"] or ""
     local id = string.match(location, "/portal/reflections/([%w%-]+)")
     if status == 302 and id then ok = ok + 1; news = news + 1; pending = id
-    else bad = bad + 1 end
+    else failed(status) end
   end
   if max_requests > 0 and ok + bad >= max_requests then wrk.thread:stop() end
 end
 
 function done(summary, latency, requests)
   local sums = {ok = 0, bad = 0, news = 0, shares = 0}
+  local seen = {}
   for _, thread in ipairs(threads) do
     for key, _ in pairs(sums) do sums[key] = sums[key] + (thread:get(key) or 0) end
+    for status, n in pairs(thread:get("statuses") or {}) do
+      seen[status] = (seen[status] or 0) + n
+    end
   end
+  local parts = {}
+  for status, n in pairs(seen) do table.insert(parts, string.format('"%s": %d', status, n)) end
   local e = summary.errors
   io.write(string.format(
     '{"ok": %d, "bad": %d, "news": %d, "shares": %d, "requests": %d, "duration_us": %d, ' ..
     '"socket_errors": %d, "timeouts": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
-    '"max_us": %d}\n',
+    '"max_us": %d, "statuses": {%s}}\n',
     sums.ok, sums.bad, sums.news, sums.shares, summary.requests, summary.duration,
     e.connect + e.read + e.write, e.timeout, latency:percentile(50), latency:percentile(90),
-    latency:percentile(99), latency.max))
+    latency:percentile(99), latency.max, table.concat(parts, ", ")))
 end

@@ -1,7 +1,5 @@
 """Work the benchmark runs in fresh processes, so memory high-water marks are their own:
 
-    python -m bench.probe big INSTANCE ENTRIES [DATABASE_URL]   build the big case, then
-                                                               run export-rss on it
     python -m bench.probe worker-rss INSTANCE
     python -m bench.probe export-rss INSTANCE
 
@@ -11,12 +9,10 @@ Each prints one JSON object as its last line.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from typing import Any
 
-BIG_FILE = "bench-big.json"
 # Endpoints the worker walk leaves out: exports (the worker is measured before any export),
 # and the bench's own bare route.
 _SKIP = ("export", "bench_bare")
@@ -33,19 +29,6 @@ def _status_mb() -> tuple[float, float]:
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         return peak, peak
-
-
-def big(instance_path: str, entries: int, database_url: str | None) -> dict[str, Any]:
-    """Build the big case; then, if there is an export to run, export it in a fresh process
-    (so that process's peak memory is the export's alone). Runs beside the main build."""
-    from bench.dataset import build_big_case
-    from bench.scenarios import export_module, probe
-
-    built = build_big_case(instance_path, database_url, entries)
-    with open(os.path.join(instance_path, BIG_FILE), "w") as fh:
-        json.dump(built, fh)
-    built["export"] = probe("export-rss", instance_path) if export_module() else None
-    return built
 
 
 def _url_for_rule(rule: Any, ids: dict[str, str]) -> str | None:
@@ -106,13 +89,13 @@ def export_rss(instance_path: str) -> dict[str, Any]:
     from journal.keyring import Keyring
     from journal.models import Case
 
-    with open(os.path.join(instance_path, BIG_FILE)) as fh:
-        big = json.load(fh)
-    app = data.make_bench_app(instance_path, big["database_url"])
+    ds = data.Dataset.load(instance_path)
+    app = data.make_bench_app(instance_path, ds.database_url)
     with app.test_request_context(), session_for(app) as db:
-        unlocked = auth.authenticate(db, big["login"], data.PASSPHRASE, data.fast_kdf(app))
+        unlocked = auth.authenticate(db, data.COUNSELLOR_LOGIN, data.PASSPHRASE,
+                                     data.fast_kdf(app))
         keyring = Keyring(db, unlocked.user, unlocked.private_key)
-        case = db.get(Case, big["case_id"])
+        case = db.get(Case, ds.big_case_id)
         before = _status_mb()[1]
         started = time.perf_counter()
         document = export_service.anonymised_document(db, keyring, case, "md")
@@ -125,9 +108,7 @@ def export_rss(instance_path: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     command, instance_path = argv[0], argv[1]
-    if command == "big":
-        out = big(instance_path, int(argv[2]), argv[3] if len(argv) > 3 else None)
-    elif command == "worker-rss":
+    if command == "worker-rss":
         out = worker_rss(instance_path)
     elif command == "export-rss":
         out = export_rss(instance_path)

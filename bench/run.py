@@ -53,31 +53,17 @@ def run(spec: data.Spec, reps: scenarios.Repetitions, database_url: str | None =
     main_instance = os.path.join(workdir, "main")
     app = data.prepare(main_instance, database_url, reset)
     scenarios.register_bare_route(app)  # before the app's first request
-    on_sqlite = app.config["DATABASE_URL"].startswith("sqlite")
-    # The big case is built meanwhile by another process (SQLite: in an instance of its own).
-    big_instance = os.path.join(workdir, "big") if on_sqlite else main_instance
-    big_args = [big_instance, str(spec.entries)] + ([] if on_sqlite else [database_url or ""])
-    big_builder = scenarios.start_probe("big", *big_args)
     ds = data.build(app, spec)
-    _log(f"data set: {ds.cases} cases, {ds.notes} notes, {ds.reflections} shared reflections "
+    _log(f"data set: {ds.cases} cases, {ds.notes} notes and {ds.reflections} shared "
+         f"reflections ({ds.big_notes + ds.big_reflections} of them in the big case) "
          f"in {ds.build_seconds:.1f} s")
     bench = scenarios.Bench(app, ds, reps)
     results: list[Result] = []
-    # Statements, and memory in fresh processes, while the big case may still be exported.
+    # Statements, and memory in fresh processes, one at a time.
     results += _guarded(["queries_dashboard_1", "queries_dashboard_300"],
                         lambda: scenarios.queries(bench))
     results += _guarded(["rss_mb_worker"], lambda: scenarios.rss_worker(bench))
-    big: dict = {}
-
-    def finish_big() -> list[Result]:
-        big.update(scenarios.finish_probe(big_builder))
-        _log(f"big case: {big['notes']} notes + {big['reflections']} shared reflections in "
-             f"one case, built in {big['build_seconds']:.1f} s beside the main build")
-        return scenarios.rss_export(big)
-
-    results += _guarded(["rss_mb_export_15k"], finish_big)
-    ds.big = big
-    ds.save()
+    results += _guarded(["rss_mb_export_15k"], lambda: scenarios.rss_export(bench))
     # Then the timings, with nothing else running.
     results += _guarded(["bare_us", "note_save", "dashboard_300", "timeline_200"],
                         lambda: scenarios.page_ratios(bench))

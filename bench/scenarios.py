@@ -418,17 +418,16 @@ def rss_worker(bench: Bench) -> list[Result]:
                    + (f", failed: {', '.join(out['failed'])}" if out["failed"] else ""))]
 
 
-def rss_export(big: dict[str, Any]) -> list[Result]:
-    """rss_mb_export_15k: peak RSS of a fresh process exporting the big case (Markdown);
-    the `big` probe ran it right after building the case."""
-    out = big.get("export")
-    if out is None:
+def rss_export(bench: Bench) -> list[Result]:
+    """rss_mb_export_15k: peak RSS of a fresh process exporting the big case (Markdown)."""
+    if export_module() is None:
         return [Result("rss_mb_export_15k", None, False,
                        "not available yet: journal.export.service.anonymised_document")]
-    entries = int(big["notes"]) + int(big["reflections"])
+    out = probe("export-rss", bench.dataset.instance_path)
+    ds = bench.dataset
     return [Result("rss_mb_export_15k", out["hwm_mb"], out["hwm_mb"] <= 300,
-                   f"{entries} entries in one case, {out['seconds']:.1f} s, "
-                   f"{out['bytes'] / 1e6:.1f} MB of Markdown")]
+                   f"{ds.big_notes + ds.big_reflections} entries in one case, "
+                   f"{out['seconds']:.1f} s, {out['bytes'] / 1e6:.1f} MB of Markdown")]
 
 
 # --- the table and the last line --------------------------------------------------------------

@@ -17,7 +17,7 @@ from journal import security
 def test_every_scenario_runs_and_the_last_line_names_them_all(tmp_path, monkeypatch):
     # The bench adds its bare route to the allow-list of this process; undo it afterwards.
     monkeypatch.setattr(security, "PUBLIC_ENDPOINTS", security.PUBLIC_ENDPOINTS)
-    spec = data.Spec(cases=3, entries=30, timeline_sessions=5, client_cases=1)
+    spec = data.Spec(cases=3, entries=30, timeline_sessions=5, client_cases=2)
     results = bench_run.run(spec, scenarios.Repetitions.tiny(), workdir=str(tmp_path))
 
     names = [name for name, _target, _unit in scenarios.NAMES]
