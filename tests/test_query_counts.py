@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from bench.scenarios import statements_for as bench_statements_for
 from journal.auth import service as auth
 from journal.cases import notes, questions, sessions
 from journal.cases import service as cases
-from journal.db import engine_for, session_for
+from journal.db import session_for
 from journal.keyring import Keyring
 from journal.models import ATTENDED, Case, User
 from journal.portal import reflections
@@ -25,27 +25,9 @@ from conftest import (
 )
 
 
-@contextmanager
-def counting(app):
-    statements: list[str] = []
-
-    def count(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    engine = engine_for(app)
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
-
-
 def statements_for(app, browser, url: str) -> int:
-    browser.get(url)  # warm: a first request may read the practice row once
-    with counting(app) as statements:
-        resp = browser.get(url)
-    assert resp.status_code == 200, (url, resp.status_code)
-    return len(statements)
+    # The benchmark's counter (bench/scenarios.py): one listener, for the bench and the tests.
+    return bench_statements_for(app, browser.client, url)
 
 
 def keyring_for(app, db, login: str) -> Keyring:

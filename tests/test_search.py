@@ -17,8 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
-from test_query_counts import counting, keyring_for
+from test_query_counts import keyring_for
 
+from bench.scenarios import counting
 from journal.cases import notes, search, sessions
 from journal.cases import service as cases_service
 from journal.db import engine_for, session_for
