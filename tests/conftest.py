@@ -274,6 +274,16 @@ def share_reflection(client: Browser, **fields: str) -> str:
     return reflection_id
 
 
+def create_practice_in_browser(page, code: str) -> None:
+    """Fill in the set-up page the browser is on (as "ada") and create the practice."""
+    page.get_by_label("Set-up code").fill(code)
+    page.get_by_label("Name of your practice").fill("Harbour Counselling")
+    page.get_by_label("Login name").fill("ada")
+    page.get_by_label("Passphrase", exact=True).fill(PASSPHRASE)
+    page.get_by_label("The same passphrase again").fill(PASSPHRASE)
+    page.get_by_role("button", name="Create my practice").click()
+
+
 def no_sideways_scroll(page, width: int = 360) -> None:
     """The page fits the 360 px viewport the browser tests use: nothing scrolls sideways."""
     scroll = page.evaluate("document.documentElement.scrollWidth")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import PASSPHRASE, no_sideways_scroll, setup_code
+from conftest import create_practice_in_browser, no_sideways_scroll, setup_code
 
 
 def test_counsellor_journey_in_chromium(page, live_app):
@@ -15,12 +15,7 @@ def test_counsellor_journey_in_chromium(page, live_app):
 
     page.goto(base + "/")
     assert page.url.endswith("/setup")
-    page.get_by_label("Set-up code").fill(code)
-    page.get_by_label("Name of your practice").fill("Harbour Counselling")
-    page.get_by_label("Login name").fill("ada")
-    page.get_by_label("Passphrase", exact=True).fill(PASSPHRASE)
-    page.get_by_label("The same passphrase again").fill(PASSPHRASE)
-    page.get_by_role("button", name="Create my practice").click()
+    create_practice_in_browser(page, code)
 
     recovery = page.locator("#recovery-code").inner_text()
     assert re.fullmatch(r"([A-Z2-7]{4}-){7}[A-Z2-7]{4}", recovery)

@@ -8,7 +8,12 @@ import re
 
 from journal.export.formats.pdf import MissingFont, find_font
 
-from conftest import PASSPHRASE, no_sideways_scroll, setup_code, skip_or_fail
+from conftest import (
+    create_practice_in_browser,
+    no_sideways_scroll,
+    setup_code,
+    skip_or_fail,
+)
 
 
 def test_export_journey_in_chromium(page, live_app):
@@ -20,12 +25,7 @@ def test_export_journey_in_chromium(page, live_app):
 
     base = live_app.config["LIVE_URL"]
     page.goto(base + "/setup")
-    page.get_by_label("Set-up code").fill(setup_code(live_app))
-    page.get_by_label("Name of your practice").fill("Harbour Counselling")
-    page.get_by_label("Login name").fill("ada")
-    page.get_by_label("Passphrase", exact=True).fill(PASSPHRASE)
-    page.get_by_label("The same passphrase again").fill(PASSPHRASE)
-    page.get_by_role("button", name="Create my practice").click()
+    create_practice_in_browser(page, setup_code(live_app))
     page.get_by_label(re.compile("I have stored this recovery code")).check()
     page.keyboard.press("Enter")
     page.wait_for_url(base + "/")

@@ -11,7 +11,7 @@ import pyotp
 
 from journal.crypto import otp
 
-from conftest import PASSPHRASE, no_sideways_scroll, setup_code
+from conftest import PASSPHRASE, create_practice_in_browser, no_sideways_scroll, setup_code
 
 
 def test_two_step_sign_in_in_chromium(page, live_app, monkeypatch):
@@ -21,12 +21,7 @@ def test_two_step_sign_in_in_chromium(page, live_app, monkeypatch):
     base = live_app.config["LIVE_URL"]
 
     page.goto(base + "/setup")
-    page.get_by_label("Set-up code").fill(setup_code(live_app))
-    page.get_by_label("Name of your practice").fill("Harbour Counselling")
-    page.get_by_label("Login name").fill("ada")
-    page.get_by_label("Passphrase", exact=True).fill(PASSPHRASE)
-    page.get_by_label("The same passphrase again").fill(PASSPHRASE)
-    page.get_by_role("button", name="Create my practice").click()
+    create_practice_in_browser(page, setup_code(live_app))
     page.get_by_label(re.compile("I have stored this recovery code")).check()
     page.get_by_role("button", name="Continue").click()
 
