@@ -58,11 +58,8 @@ class AnonymisedSummary:
         self.anonymiser = Anonymiser(facts_for(summary, extra_terms))
         self.passages: list[Passage] = []
         self._keep = keep
-        people_labels = [self._person_label(index) for index in range(len(summary.people))]
+        people_labels = [self.anonymiser.person_label(i) for i in range(len(summary.people))]
         self.data: dict[str, Any] = to_data(summary, ANONYMISED, self._text_of, people_labels)
-
-    def _person_label(self, index: int) -> str:
-        return self.anonymiser.person_label(index)
 
     def _text_of(self, where: str, text: str) -> str:
         result, replacements = self.anonymiser.anonymise(text, self._keep)

@@ -88,7 +88,7 @@ def _month_number(text: str) -> int | None:
     return MONTHS.get(text.lower().rstrip("."))
 
 
-def _en_dates(text: str) -> Iterator[tuple[int, int, date | None, bool]]:
+def _en_dates(text: str) -> Iterator[tuple[int, int, tuple[int | None, int, int] | None]]:
     for index, pattern in enumerate(_EN_DATES):
         for m in pattern.finditer(text):
             groups = m.groupdict()
@@ -109,14 +109,13 @@ def _en_dates(text: str) -> Iterator[tuple[int, int, date | None, bool]]:
                 a, b = int(groups["a"]), int(groups["b"])
                 # Day first (UK, AU, IE, IN, ...) unless only the US reading is possible.
                 day, month = (b, a) if b > 12 >= a else (a, b)
-            yield m.start(), m.end(), None if not (1 <= month <= 12) else (
-                year, month, day), year is not None
+            yield m.start(), m.end(), None if not (1 <= month <= 12) else (year, month, day)
 
 
 def find_dates(text: str, intake: date | None, born: date | None) -> list[Span]:
     spans: list[Span] = []
     found: list[tuple[int, int, tuple[int | None, int, int] | None]] = []
-    for start, end, parts, _has_year in _en_dates(text):
+    for start, end, parts in _en_dates(text):
         found.append((start, end, parts))
     for m in _CN_DATE.finditer(text):
         year = int(m.group("year")) if m.group("year") else None

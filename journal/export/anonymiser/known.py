@@ -48,7 +48,6 @@ _DIMINUTIVES = {
     "jessica": ("jess",), "joshua": ("josh",), "nathaniel": ("nate", "nat"), "oliver": ("ollie",),
     "siobhan": ("shiv",), "seán": ("sean",), "aoife": ("eva",), "dorothy": ("dot",),
 }
-_ROMAN_SEP = r"[\s\-]?"
 
 
 def _roman_pattern(text: str) -> str:
@@ -136,7 +135,6 @@ class KnownEntities:
         self._capitalised: dict[str, str] = {}  # dictionary-word variant -> key
         self._cjk: dict[str, str] = {}
         self._contacts: list[tuple[str, str, str]] = []  # (literal lower, digits, key)
-        self._digit_contacts: dict[str, str] = {}
 
         client_names = [facts.client_name, facts.preferred_name, *facts.aliases]
         self._add_entity("client", LISTED, "[Client]", client_names)
@@ -183,7 +181,6 @@ class KnownEntities:
             label = "[Email]"
         elif len(digits) >= 7:
             label = "[Phone]"
-            self._digit_contacts[digits[-9:]] = key
         else:
             label = "[Contact]"
         self._entities[key] = _Entity(key, CONTACT, label)
@@ -209,10 +206,6 @@ class KnownEntities:
 
     def label(self, key: str) -> _Entity:
         return self._entities[key]
-
-    @property
-    def keys(self) -> list[str]:
-        return list(self._entities)
 
     def find(self, text: str) -> list[Span]:
         spans: list[Span] = []
@@ -240,10 +233,6 @@ class KnownEntities:
 
     def _span(self, start: int, end: int, key: str) -> Span:
         return Span(start, end, self._entities[key].category, key)
-
-    def contact_for_digits(self, digits: str) -> str | None:
-        """The listed contact whose number ends with these digits, if any."""
-        return self._digit_contacts.get(digits[-9:]) if len(digits) >= 7 else None
 
     def leaks(self, text: str) -> list[str]:
         """Listed names or variants still present (the export is blocked if any)."""

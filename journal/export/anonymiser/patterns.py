@@ -56,7 +56,6 @@ UPI = re.compile(r"(?<![\w.@])[A-Za-z0-9][\w.-]{1,40}@[a-z]{2,16}\b(?!\.)", re.A
 UNDERSCORE_ID = re.compile(r"(?<![\w@])[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+", re.ASCII)
 NAMED_STREET = re.compile(r"\b(?:[A-Z][\w'’-]+\s+){1,2}(?:Road|Street|Avenue|Lane|Drive|Close|"
                           r"Crescent|Terrace|Grove|Gardens|Boulevard|Parade|Mews|Marg|Nagar)\b")
-_CN_FREE = r"[\u4e00-\u9fff]"
 _CN_NOT_FUNCTION = (r"[^\s\d，。、；：！？“”（）《》"
                     r"的了在是住到去从于和与跟我你他她它们也都就还说家里]")
 CN_ADDRESS = re.compile(

@@ -49,6 +49,3 @@ def resolve(candidates: list[Span]) -> list[Span]:
         occupied.append((span.start, span.end))
     return sorted(taken, key=lambda s: s.start)
 
-
-def overlaps(span_start: int, span_end: int, spans: list[Span]) -> bool:
-    return any(span_start < s.end and s.start < span_end for s in spans)
