@@ -163,3 +163,57 @@ def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         batch.write_atomically(target, b"{}")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_names_with_letters_whose_lower_case_is_longer_are_still_found():
+    # "İ".lower() is "i̇" (two characters): the name used to be looked for only in that form,
+    # so "İlker" survived, and "ılker" (dotless i) stopped the export with a KeyError.
+    facts = CaseFacts(client_name="İlker Yılmaz", people=(ListedPerson("Şule Işık", "wife"),))
+    a = Anonymiser(facts)
+    for text in ("İlker said so.", "ilker said so.", "ILKER said so.", "i̇lker said so.",
+                 "ılker said so.", "YILMAZ said so."):
+        out = a.anonymise(text)[0]
+        assert out == "[Client] said so.", (text, out)
+        assert a.leaks(text) != []
+    assert a.anonymise("Şule Işık came.")[0] == "[Wife] came."
+
+
+def test_the_memo_belongs_to_one_anonymiser_and_no_word_is_cached_for_the_process():
+    from journal.export.anonymiser import lexicon
+
+    first, second = Anonymiser(FACTS), Anonymiser(FACTS)
+    first.anonymise("Priya met Okafor.")
+    assert first._memo.words and not second._memo.words
+    # Words from notes must not outlive the export in a process-wide cache.
+    for function in (lexicon.is_first_name, lexicon.is_english_word, lexicon.is_keep_word):
+        assert not hasattr(function, "cache_info")
+
+
+@pytest.mark.parametrize("pattern, starts", [
+    (r"(?<![\w.])\+?\(?\d[\d \t().\-/]{4,}\d(?![\w])", (0, 1, 2)),
+    (r"\b[A-PR-UWYZ][A-HK-Y]?[0-9]", (1, 2)),
+])
+def test_matching_only_where_a_match_can_start_finds_what_finditer_finds(pattern, starts):
+    import random
+    import re
+
+    from journal.export.anonymiser.matching import Digits, before, matches_from
+
+    compiled = re.compile(pattern, re.ASCII)
+    rng = random.Random(4)  # noqa: S311 - test data, not secrets
+    for _ in range(2000):
+        text = "".join(rng.choice("0123456789 +().-/ABNSW1a٣") for _ in range(rng.randint(0, 40)))
+        found = [m.span() for m in matches_from(compiled, text, before(Digits(text).ascii,
+                                                                         *starts))]
+        assert found == [m.span() for m in compiled.finditer(text)], text
+
+
+def test_word_list_answers_like_a_set():
+    from journal.export.anonymiser.lexicon import WordList
+
+    words = {"a", "ab", "abc", "b", "ba", "zebra", "é", "über"}
+    listed = WordList(words)
+    assert len(listed) == len(words)
+    for word in [*words, "", "aa", "abcd", "c", "zebr", "zebras", "Über", "ü"]:
+        assert (word in listed) == (word in words), word
+    assert 3 not in listed

@@ -116,6 +116,92 @@ def test_leak_check_blocks_export(app, counsellor, monkeypatch):
             AuditEvent.action.like("export.%"))).all()
 
 
+def keyring_of(app, db, login: str = "ada"):
+    """The counsellor's keys, unlocked the way sign-in unlocks them."""
+    from journal.auth import service as auth
+    from journal.auth.context import kdf_settings
+    from journal.keyring import Keyring
+
+    from conftest import PASSPHRASE
+
+    unlocked = auth.authenticate(db, login, PASSPHRASE, kdf_settings())
+    return Keyring(db, unlocked.user, unlocked.private_key)
+
+
+def rich_case(app, counsellor: Browser) -> str:
+    """make_case, with a question asked about Priya and a reflection that names Sarah."""
+    case_id = make_case(counsellor)
+    session_id = re.search(r"/sessions/([0-9a-f-]{36})", counsellor.get(
+        f"/cases/{case_id}").get_data(as_text=True)).group(1)
+    counsellor.post(f"/cases/{case_id}/sessions/{session_id}/questions",
+                    {"text": "What would saying no to Priya feel like?"})
+    client = join_as_client(app, counsellor, case_id, "tom-client")
+    share_reflection(client, stood_out="Sarah and I walked to Keswick on 3 March. 😊",
+                     hard="Tommy from work rang 0161 496 0732 twice.")
+    return case_id
+
+
+@pytest.mark.parametrize("fmt", ["md", "json"])
+def test_the_streamed_export_is_the_reviewed_one(app, counsellor, fmt):
+    # anonymised_document reads, anonymises and writes a piece at a time; the review page
+    # keeps everything. Same case, same decisions: the same bytes.
+    from journal.export import formats, service
+    from journal.models import Case
+
+    case_id = rich_case(app, counsellor)
+    with app.test_request_context(), session_for(app) as db:
+        keyring, case = keyring_of(app, db), db.get(Case, case_id)
+        streamed = service.anonymised_document(db, keyring, case, fmt)
+        reviewed = formats.render(service.review(db, keyring, case).data, fmt)
+        db.rollback()
+    assert streamed == reviewed
+    text = streamed.decode("utf-8")
+    for secret in ("Tom", "Sarah", "Priya", "Keswick", "0161", "3 March", "张伟"):
+        assert secret not in text, secret
+    assert "😊" in text and "[Client]" in text
+
+
+def test_the_streamed_export_is_leak_checked_too(app, counsellor, monkeypatch):
+    from journal.export import service
+    from journal.export.anonymiser import engine
+    from journal.models import Case
+
+    case_id = rich_case(app, counsellor)
+    original = engine.Anonymiser.apply
+    monkeypatch.setattr(engine.Anonymiser, "apply", lambda self, text, spans, keep=frozenset(): (
+        original(self, text, spans, keep)[0] + " Tommy", original(self, text, spans, keep)[1]))
+    with app.test_request_context(), session_for(app) as db:
+        keyring, case = keyring_of(app, db), db.get(Case, case_id)
+        with pytest.raises(service.LeakFound) as caught:
+            service.anonymised_document(db, keyring, case, "md")
+        assert caught.value.leaks == ["Tommy"]
+        assert not db.scalars(select(AuditEvent).where(
+            AuditEvent.action.like("export.%"))).all()
+        db.rollback()
+
+
+def test_a_review_round_trip_finds_each_text_once(app, counsellor, monkeypatch):
+    # The page used to anonymise the whole case three times per POST: to learn the flagged
+    # terms, to export, and to show the page again. Now once; the choices are re-applied.
+    from journal.export.anonymiser import engine
+
+    case_id = rich_case(app, counsellor)
+    scanned: list[str] = []
+    original = engine.Anonymiser.scan
+    monkeypatch.setattr(engine.Anonymiser, "scan",
+                        lambda self, text: scanned.append(text) or original(self, text))
+    page = counsellor.get(f"/cases/{case_id}/export/review").get_data(as_text=True)
+    texts = len(scanned)
+    assert texts >= 4
+    keys = flagged_keys(page)
+    scanned.clear()
+    resp = review_post(counsellor, case_id, hide=keys[1:], action="preview")
+    assert resp.status_code == 200 and len(scanned) == texts
+    scanned.clear()
+    resp = review_post(counsellor, case_id, hide=keys[1:])
+    assert "attachment" in resp.headers["Content-Disposition"] and len(scanned) == texts
+
+
 def test_pdf_contains_the_chinese(counsellor):
     try:
         find_font(None)
@@ -130,6 +216,52 @@ def test_pdf_contains_the_chinese(counsellor):
     # pypdf separates the glyphs of a CID font with NULs or spaces; the words are intact.
     compact = re.sub(r"[\s\x00]+", "", text)
     assert "说他很担心" in compact and "[Friend]" in compact and "张伟" not in compact
+
+
+def test_pdf_text_is_encoded_as_fpdf2_encodes_it():
+    # pdf.py maps characters to the font subset its own, quicker way: the same strings, the
+    # same subset codes in the same order, characters missing from the font dropped.
+    try:
+        path, index = find_font(None)
+    except MissingFont:
+        skip_or_fail("no CJK font installed (Debian: apt-get install fonts-noto-cjk)")
+    from fpdf import FPDF
+
+    from journal.export.formats import pdf as pdf_format
+
+    lines = ["Session 3 · [Client] said (so)", "来访者说这周睡得不好，凌晨四点就醒了。",
+             "tab\tand \\ back(slash)", "🙂 emoji, \u0000 and \ufffe", "", "Session 3 again 说"]
+    plain, fast = FPDF(), FPDF()
+    plain.add_font("body", fname=path, collection_font_number=index)
+    pdf_format._add_font(fast, path, index)
+    pdf_format._encode_faster(fast.fonts["body"])
+    assert type(fast.fonts["body"]) is not type(plain.fonts["body"])
+    for line in lines:
+        assert fast.fonts["body"].encode_text(line) == plain.fonts["body"].encode_text(line)
+    assert list(fast.fonts["body"].subset.items()) == list(plain.fonts["body"].subset.items())
+    assert fast.fonts["body"].missing_glyphs == plain.fonts["body"].missing_glyphs
+    for document in (plain, fast):
+        document.fonts["body"].close()  # output() would; these are never written
+
+
+def test_pdfs_one_after_another_each_have_their_own_font(counsellor):
+    # The parsed font is shared between documents; each gets its own subset of it.
+    try:
+        find_font(None)
+    except MissingFont:
+        skip_or_fail("no CJK font installed (Debian: apt-get install fonts-noto-cjk)")
+    from pypdf import PdfReader
+
+    from journal.export.formats import pdf as pdf_format
+    from journal.export.formats.blocks import Block
+
+    texts = []
+    for words in ("张伟说他很担心 first", "second 好累 [Client]", "张伟说他很担心 first"):
+        document = pdf_format.render_pdf([Block("title", "Summary"), Block("text", words)])
+        texts.append(re.sub(r"[\s\x00]+", "", "".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(document)).pages)))
+    assert texts[0] == texts[2] == "Summary张伟说他很担心first"
+    assert texts[1] == "Summarysecond好累[Client]"
 
 
 def test_client_copy_has_what_the_client_wrote_and_notes_only_when_chosen(app, counsellor):

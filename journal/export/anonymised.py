@@ -1,17 +1,26 @@
 """The supervision copy: every text of a summary through one Anonymiser, in document order.
 
-Built twice per review round trip (preview, then export) from the counsellor's decisions:
-which flagged terms to keep, and which extra terms to hide. Same input, same output.
+Two ways to build it from the same pieces (document.parts), with the same result:
+
+- `AnonymisedSummary`, for the review page: keeps every passage (original, result, what was
+  replaced) for the side-by-side view. The counsellor's choices of flagged terms to keep are
+  re-applied to the passages found (`keeping()`), without finding them again; the terms to
+  add change what is found, so they make a new one.
+- `anonymised_parts()`, for writing a file straight away: each text is anonymised when the
+  document reaches it and nothing is kept once it has been handed on, so a long case never
+  holds all its plaintext (or all its replacements) at once.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from .anonymiser import Anonymiser, CaseFacts, ListedPerson, Replacement
-from .document import ANONYMISED, strings_of, to_data
+from .anonymiser.spans import Span
+from .document import ANONYMISED, Part, parts, strings_of, to_data
 from .summary import CaseSummary
 
 
@@ -21,6 +30,7 @@ class Passage:
     original: str
     result: str
     replacements: list[Replacement]
+    spans: list[Span] = field(default_factory=list, repr=False)
 
 
 @dataclass
@@ -51,6 +61,44 @@ def facts_for(summary: CaseSummary, extra_terms: tuple[str, ...] = ()) -> CaseFa
         first_session=summary.intake, extra_terms=extra_terms)
 
 
+def _people_labels(anonymiser: Anonymiser, summary: CaseSummary) -> list[str]:
+    return [anonymiser.person_label(i) for i in range(len(summary.people))]
+
+
+class LeakCheck:
+    """The leak check over the finished document's strings, piece by piece: listed names,
+    their variants, added terms and structured ids still present, each listed once."""
+
+    def __init__(self, anonymiser: Anonymiser) -> None:
+        self._anonymiser = anonymiser
+        self.found: list[str] = []
+
+    def check(self, value: Any) -> None:
+        for text in strings_of(value):
+            for leak in self._anonymiser.leaks(text):
+                if leak not in self.found:
+                    self.found.append(leak)
+
+    def passed(self, pieces: Iterable[Part]) -> Iterator[Part]:
+        """The pieces, each checked first; after a leak none is passed on, but every piece
+        is still checked so the counsellor sees everything that leaked."""
+        for piece in pieces:
+            self.check(piece[1])
+            if not self.found:
+                yield piece
+
+
+def anonymised_parts(summary: CaseSummary, keep: frozenset[str] = frozenset(),
+                     extra_terms: tuple[str, ...] = ()) -> tuple[Anonymiser, Iterator[Part]]:
+    """The supervision copy piece by piece, with the Anonymiser doing it (for LeakCheck)."""
+    anonymiser = Anonymiser(facts_for(summary, extra_terms))
+
+    def text_of(_where: str, text: str) -> str:
+        return anonymiser.anonymise(text, keep)[0]
+
+    return anonymiser, parts(summary, ANONYMISED, text_of, _people_labels(anonymiser, summary))
+
+
 class AnonymisedSummary:
     def __init__(self, summary: CaseSummary, keep: frozenset[str] = frozenset(),
                  extra_terms: tuple[str, ...] = ()) -> None:
@@ -58,13 +106,34 @@ class AnonymisedSummary:
         self.anonymiser = Anonymiser(facts_for(summary, extra_terms))
         self.passages: list[Passage] = []
         self._keep = keep
-        people_labels = [self.anonymiser.person_label(i) for i in range(len(summary.people))]
-        self.data: dict[str, Any] = to_data(summary, ANONYMISED, self._text_of, people_labels)
+        self._replay: Iterator[Passage] | None = None
+        self._people_labels = _people_labels(self.anonymiser, summary)
+        self.data: dict[str, Any] = to_data(summary, ANONYMISED, self._text_of,
+                                            self._people_labels)
 
     def _text_of(self, where: str, text: str) -> str:
-        result, replacements = self.anonymiser.anonymise(text, self._keep)
-        self.passages.append(Passage(where, text, result, replacements))
+        if self._replay is not None:
+            passage = next(self._replay)
+            passage.result, passage.replacements = self.anonymiser.apply(
+                text, passage.spans, self._keep)
+            return passage.result
+        spans = self.anonymiser.scan(text)
+        result, replacements = self.anonymiser.apply(text, spans, self._keep)
+        self.passages.append(Passage(where, text, result, replacements, spans))
         return result
+
+    def keeping(self, keep: frozenset[str]) -> AnonymisedSummary:
+        """The same summary with these flagged terms kept instead: what was found is applied
+        again (labels are fixed by the first pass, so they stay the same)."""
+        if keep != self._keep:
+            self._keep = keep
+            self._replay = iter(self.passages)
+            try:
+                self.data = to_data(self.summary, ANONYMISED, self._text_of,
+                                    self._people_labels)
+            finally:
+                self._replay = None
+        return self
 
     def terms(self) -> list[Term]:
         """Every replaced (or kept) entity, flagged first, then by how often it occurs."""
@@ -82,12 +151,9 @@ class AnonymisedSummary:
 
     def leaks(self) -> list[str]:
         """Listed names, their variants or structured ids left anywhere in the export."""
-        found: list[str] = []
-        for text in strings_of(self.data):
-            for leak in self.anonymiser.leaks(text):
-                if leak not in found:
-                    found.append(leak)
-        return found
+        check = LeakCheck(self.anonymiser)
+        check.check(self.data)
+        return check.found
 
 
 def pieces(passage: Passage) -> tuple[list[tuple[str, Replacement | None]],

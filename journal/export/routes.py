@@ -35,36 +35,35 @@ def export_review(case_id: str) -> ResponseReturnValue:
     db = get_db()
     case = own_case(case_id)
     form = ReviewForm()
-    decisions = service.Decisions()
     problem, leaks, status = None, [], 200
-    if request.method == "POST":
-        if not form.validate():
-            status = 400
-        else:
-            # Decisions apply to the terms the counsellor saw: flagged ones found with the
-            # added terms in place (keys are stable for the same text and terms).
-            draft = service.Decisions(extra_terms=service.parse_extra_terms(
-                form.extra_terms.data or ""))
-            flagged = {t.key for t in service.review(db, g.keyring, case, draft).terms()
-                       if t.flagged}
-            decisions = _decisions(form, flagged)
-            if request.form.get("action") == "export":
-                if not (form.checked_job.data and form.checked_place.data
-                        and form.checked_event.data):
-                    problem, status = "checklist", 400
+    if request.method == "GET" or not form.validate():
+        status = 200 if request.method == "GET" else 400
+        result = service.review(db, g.keyring, case)
+    else:
+        # Decisions apply to the terms the counsellor saw: flagged ones found with the added
+        # terms in place (keys are stable for the same text and terms). One pass finds them;
+        # the choices to keep some are then applied to what it found.
+        result = service.review(db, g.keyring, case, service.Decisions(
+            extra_terms=service.parse_extra_terms(form.extra_terms.data or "")))
+        decisions = _decisions(form, {t.key for t in result.terms() if t.flagged})
+        result.keeping(decisions.keep)
+        if request.form.get("action") == "export":
+            if not (form.checked_job.data and form.checked_place.data
+                    and form.checked_event.data):
+                problem, status = "checklist", 400
+            else:
+                try:
+                    document = service.anonymised_export(db, g.keyring, case,
+                                                         form.format.data, decisions,
+                                                         reviewed=result)
+                except service.LeakFound as exc:
+                    problem, leaks, status = "leak", exc.leaks, 422
+                except formats.MissingFont:
+                    problem, status = "font", 422
                 else:
-                    try:
-                        document = service.anonymised_export(db, g.keyring, case,
-                                                             form.format.data, decisions)
-                    except service.LeakFound as exc:
-                        problem, leaks, status = "leak", exc.leaks, 422
-                    except formats.MissingFont:
-                        problem, status = "font", 422
-                    else:
-                        db.commit()
-                        return _download(document, service.filename(
-                            case, "anonymised", form.format.data), form.format.data)
-    result = service.review(db, g.keyring, case, decisions)
+                    db.commit()
+                    return _download(document, service.filename(
+                        case, "anonymised", form.format.data), form.format.data)
     return render_template(
         "export/review.html", case=case, form=form, terms=result.terms(),
         passages=[(p.where, *pieces(p)) for p in result.passages], problem=problem,

@@ -12,7 +12,7 @@ from .. import audit
 from ..keyring import Keyring
 from ..models import Case
 from . import formats, summary
-from .anonymised import AnonymisedSummary
+from .anonymised import AnonymisedSummary, LeakCheck, anonymised_parts
 from .document import IDENTIFIABLE, to_data
 
 MAX_EXTRA_TERMS = 200
@@ -52,15 +52,38 @@ def review(db: Session, keyring: Keyring, case: Case,
 
 
 def anonymised_export(db: Session, keyring: Keyring, case: Case, fmt: str,
-                      decisions: Decisions = Decisions()) -> bytes:
-    """The reviewed, leak-checked supervision copy, audited. Raises LeakFound."""
-    result = review(db, keyring, case, decisions)
-    leaks = result.leaks()
-    if leaks:
-        raise LeakFound(leaks)
-    document = formats.render(result.data, fmt, current_app.config.get("EXPORT_PDF_FONT"))
+                      decisions: Decisions = Decisions(),
+                      reviewed: AnonymisedSummary | None = None) -> bytes:
+    """The reviewed, leak-checked supervision copy, audited. Raises LeakFound.
+
+    `reviewed` is the review built with these decisions, when the page has one already;
+    without it the case is read, anonymised, checked and written out one piece at a time."""
+    font = current_app.config.get("EXPORT_PDF_FONT")
+    if reviewed is not None:
+        leaks = reviewed.leaks()
+        if leaks:
+            raise LeakFound(leaks)
+        document = formats.render(reviewed.data, fmt, font)
+    else:
+        document = _streamed(db, keyring, case, fmt, decisions, font)
     audit.record(db, "export.anonymised", actor_id=keyring.user.id, object_type=f"case.{fmt}",
                  object_id=case.id, case_id=case.id)
+    return document
+
+
+def _streamed(db: Session, keyring: Keyring, case: Case, fmt: str, decisions: Decisions,
+              font: str | None) -> bytes:
+    case_summary = summary.build(db, keyring, case, stream=True)
+    anonymiser, pieces = anonymised_parts(case_summary, decisions.keep, decisions.extra_terms)
+    check = LeakCheck(anonymiser)
+    try:
+        document = formats.render_parts(check.passed(pieces), fmt, font)
+    except formats.MissingFont:
+        if check.found:  # as when checked before rendering: the leak is reported first
+            raise LeakFound(check.found) from None
+        raise
+    if check.found:
+        raise LeakFound(check.found)
     return document
 
 

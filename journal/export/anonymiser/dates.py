@@ -8,10 +8,11 @@ clinical meaning and do not identify. A day-level date does, so "3 March 2026" b
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 from .lexicon import MONTHS
+from .matching import Digits, matches_from
 from .spans import AGE, DATE, Span
 
 _MONTH = (r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|"
@@ -33,6 +34,10 @@ _AGES = [
     re.compile(r"(?P<age>\d{1,3})\s*(?:周岁|岁)"),
     re.compile(r"\b(?:turned|turning|turns)\s+(?P<age>\d{1,3})\b", re.IGNORECASE),
 ]
+# Where each age pattern can match: only at a run of digits, only in a text with this
+# character in it, or anywhere ("").
+_AT_DIGITS = "digits"
+_AGES_START = (_AT_DIGITS, _AT_DIGITS, "", "岁", "")
 
 
 def age_band(age: int) -> str:
@@ -88,9 +93,12 @@ def _month_number(text: str) -> int | None:
     return MONTHS.get(text.lower().rstrip("."))
 
 
-def _en_dates(text: str) -> Iterator[tuple[int, int, tuple[int | None, int, int] | None]]:
+def _en_dates(text: str, starts: list[int]
+              ) -> Iterator[tuple[int, int, tuple[int | None, int, int] | None]]:
     for index, pattern in enumerate(_EN_DATES):
-        for m in pattern.finditer(text):
+        # All but "March 3" start at a run of digits: only tried there.
+        matches = pattern.finditer(text) if index == 1 else matches_from(pattern, text, starts)
+        for m in matches:
             groups = m.groupdict()
             year = int(groups["year"]) if groups.get("year") else None
             if year is not None and year < 100:
@@ -112,12 +120,16 @@ def _en_dates(text: str) -> Iterator[tuple[int, int, tuple[int | None, int, int]
             yield m.start(), m.end(), None if not (1 <= month <= 12) else (year, month, day)
 
 
-def find_dates(text: str, intake: date | None, born: date | None) -> list[Span]:
+def find_dates(text: str, intake: date | None, born: date | None,
+               digits: Digits | None = None) -> list[Span]:
     spans: list[Span] = []
+    starts = (digits or Digits(text)).unicode
+    if not starts:
+        return spans  # every date pattern needs a digit: a day, a month or a year
     found: list[tuple[int, int, tuple[int | None, int, int] | None]] = []
-    for start, end, parts in _en_dates(text):
+    for start, end, parts in _en_dates(text, starts):
         found.append((start, end, parts))
-    for m in _CN_DATE.finditer(text):
+    for m in _CN_DATE.finditer(text) if "月" in text else ():
         year = int(m.group("year")) if m.group("year") else None
         found.append((m.start(), m.end(), (year, int(m.group("month")), int(m.group("day")))))
     for start, end, parts in found:
@@ -139,10 +151,19 @@ def find_dates(text: str, intake: date | None, born: date | None) -> list[Span]:
     return spans
 
 
-def find_ages(text: str) -> list[Span]:
-    spans = []
-    for pattern in _AGES:
-        for m in pattern.finditer(text):
+def find_ages(text: str, digits: Digits | None = None) -> list[Span]:
+    spans: list[Span] = []
+    starts = (digits or Digits(text)).unicode
+    if not starts:
+        return spans  # every age pattern needs the age in digits
+    for pattern, where in zip(_AGES, _AGES_START, strict=True):
+        if where == _AT_DIGITS:
+            matches: Iterable[re.Match[str]] = matches_from(pattern, text, starts)
+        elif where and where not in text:
+            continue
+        else:
+            matches = pattern.finditer(text)
+        for m in matches:
             age = int(m.group("age"))
             if age > 120:
                 continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from . import dates, patterns, unlisted
 from .facts import CaseFacts
 from .known import KnownEntities
+from .matching import Digits
 from .spans import (
     CUSTOM,
     LISTED,
@@ -90,6 +91,9 @@ class Anonymiser:
         self.facts = facts
         self.known = KnownEntities(facts)
         self._pseudonyms = _Pseudonyms(self.known, facts)
+        # Remembered for this export only (one Anonymiser), never across exports.
+        self._memo = unlisted.Memo()
+        self._short_leaks: dict[str, list[str]] = {}
 
     def person_label(self, index: int) -> str:
         """The label of the index-th listed person ("[Wife]", or "[Person 3]")."""
@@ -99,19 +103,20 @@ class Anonymiser:
         """Every identifier found in `text`, non-overlapping, in text order."""
         if not text:
             return []
+        digits = Digits(text)
         candidates = [
-            *patterns.find_structured(text),
+            *patterns.find_structured(text, digits),
             *self.known.find(text),
-            *dates.find_dates(text, self.facts.first_session, self.facts.date_of_birth),
-            *dates.find_ages(text),
+            *dates.find_dates(text, self.facts.first_session, self.facts.date_of_birth, digits),
+            *dates.find_ages(text, digits),
         ]
         found = resolve(candidates)
         covered = _mask(len(text), found)
-        leftovers = [s for s in patterns.leftover_numbers(text)
+        leftovers = [s for s in patterns.leftover_numbers(text, digits)
                      if not covered[s.start:s.end].count(1)]
         found += resolve(leftovers)
         covered = _mask(len(text), found)
-        guesses = [s for s in unlisted.find_unlisted(text, covered)
+        guesses = [s for s in unlisted.find_unlisted(text, covered, self._memo)
                    if not covered[s.start:s.end].count(1)]
         return sorted(found + resolve(guesses), key=lambda s: s.start)
 
@@ -139,10 +144,20 @@ class Anonymiser:
 
     def leaks(self, text: str) -> list[str]:
         """Listed names, their variants, added terms or structured ids still in `text`."""
+        # Short strings repeat through a document (section titles, states, labels): check
+        # each once per export.
+        short = len(text) <= _SHORT
+        if short and text in self._short_leaks:
+            return list(self._short_leaks[text])
         found = self.known.leaks(text)
         found += [text[s.start:s.end] for s in patterns.find_structured(text)
                   if s.category == STRUCTURED]
+        if short:
+            self._short_leaks[text] = list(found)
         return found
+
+
+_SHORT = 80  # characters: leak-check results of strings up to this long are remembered
 
 
 def _mask(length: int, spans: list[Span]) -> bytearray:

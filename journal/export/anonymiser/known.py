@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from re import _compiler as _re_compiler  # type: ignore[attr-defined]
 
 from . import lexicon
 from .facts import CaseFacts
+from .matching import matches_from
 from .spans import CONTACT, CUSTOM, LISTED, Span
 
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -48,6 +51,12 @@ _DIMINUTIVES = {
     "jessica": ("jess",), "joshua": ("josh",), "nathaniel": ("nate", "nat"), "oliver": ("ollie",),
     "siobhan": ("shiv",), "seán": ("sean",), "aoife": ("eva",), "dorothy": ("dot",),
 }
+
+
+def _compile(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """re.compile without re's own process-wide cache of compiled patterns: these patterns
+    spell out a case's names, which must not outlive the export that needs them."""
+    return _re_compiler.compile(pattern, flags)
 
 
 def _roman_pattern(text: str) -> str:
@@ -119,6 +128,9 @@ def _roman_variants(name: str) -> set[str]:
     return forms
 
 
+_NAME_BOUNDARY = "[A-Za-z0-9_@.]"  # no name starts right after one of these
+
+
 @dataclass
 class _Entity:
     key: str
@@ -133,8 +145,12 @@ class KnownEntities:
         self._entities: dict[str, _Entity] = {}
         self._insensitive: dict[str, str] = {}  # variant (lower) -> key
         self._capitalised: dict[str, str] = {}  # dictionary-word variant -> key
+        # Each variant as first written: the patterns are built from it, not from its lower
+        # case, which is longer for a few letters ("İ" -> "i̇") and then matched nothing.
+        self._written: dict[str, str] = {}
         self._cjk: dict[str, str] = {}
         self._contacts: list[tuple[str, str, str]] = []  # (literal lower, digits, key)
+        self._contacts_written: dict[str, str] = {}
 
         client_names = [facts.client_name, facts.preferred_name, *facts.aliases]
         self._add_entity("client", LISTED, "[Client]", client_names)
@@ -165,6 +181,7 @@ class KnownEntities:
 
     def _add_roman(self, form: str, key: str, exact: bool = False) -> None:
         lower = form.lower()
+        self._written.setdefault(lower, form)
         # A term the counsellor typed is hidden in any case, even an ordinary word.
         if not exact and " " not in form and lexicon.is_english_word(form):
             self._capitalised.setdefault(lower, key)
@@ -185,51 +202,92 @@ class KnownEntities:
             label = "[Contact]"
         self._entities[key] = _Entity(key, CONTACT, label)
         self._contacts.append((contact.lower(), digits, key))
+        self._contacts_written.setdefault(contact.lower(), contact)
 
     def _compile(self) -> None:
         def alternation(words: list[str]) -> str:
-            return "|".join(_roman_pattern(w) for w in sorted(words, key=len, reverse=True))
+            return "|".join(_roman_pattern(w) for w in spellings(words))
+
+        def spellings(words: list[str]) -> list[str]:
+            # Longest first (by lower case); a variant whose lower case is longer is also
+            # looked for in that lower case, as it was before it was looked for as written.
+            ordered = sorted(words, key=len, reverse=True)
+            return [form for w in ordered for form in dict.fromkeys((self._written[w], w))
+                    if form == self._written[w] or len(form) != len(self._written[w])]
 
         # ASCII boundaries: in Chinese text a name sits between CJK characters (妈妈说Emma不).
-        boundary_l, boundary_r = r"(?<![A-Za-z0-9_@.])", r"(?![A-Za-z0-9_])"
-        self._re_insensitive = re.compile(
+        boundary_l, boundary_r = f"(?<!{_NAME_BOUNDARY})", r"(?![A-Za-z0-9_])"
+        self._re_insensitive = _compile(
             f"{boundary_l}(?:{alternation(list(self._insensitive))}){boundary_r}",
             re.IGNORECASE) if self._insensitive else None
-        self._re_capitalised = re.compile(
+        self._re_capitalised = _compile(
             f"{boundary_l}(?:{alternation(list(self._capitalised))}){boundary_r}",
             re.IGNORECASE) if self._capitalised else None
-        self._re_cjk = re.compile("|".join(
+        self._re_cjk = _compile("|".join(
             re.escape(w) for w in sorted(self._cjk, key=len, reverse=True))) if self._cjk else None
-        self._re_contacts = re.compile("|".join(
-            re.escape(c) for c, _d, _k in sorted(self._contacts, key=lambda c: -len(c[0]))),
+        self._re_contacts = _compile("|".join(
+            re.escape(self._contacts_written[c])
+            for c, _d, _k in sorted(self._contacts, key=lambda c: -len(c[0]))),
             re.IGNORECASE) if self._contacts else None
+        # Where each of the case-blind patterns can start: see _Starts.
+        self._starts_insensitive = _Starts(spellings(list(self._insensitive)), _NAME_BOUNDARY)
+        self._starts_capitalised = _Starts(spellings(list(self._capitalised)), _NAME_BOUNDARY)
+        self._starts_contacts = _Starts(list(self._contacts_written.values()))
+
+    @staticmethod
+    def _matches(pattern: re.Pattern[str], starts: _Starts, text: str, lowered: str | None
+                 ) -> Iterator[re.Match[str]]:
+        places = starts.find(text, lowered)
+        if places is None:
+            return pattern.finditer(text)
+        return matches_from(pattern, text, places)
 
     def label(self, key: str) -> _Entity:
         return self._entities[key]
 
     def find(self, text: str) -> list[Span]:
         spans: list[Span] = []
+        lowered = _lowered(text) if self._re_insensitive or self._re_capitalised or \
+            self._re_contacts else None
         if self._re_insensitive:
-            for m in self._re_insensitive.finditer(text):
-                key = self._insensitive[" ".join(m.group().lower().split())]
+            for m in self._matches(self._re_insensitive, self._starts_insensitive, text,
+                                   lowered):
+                key = self._variant_key(self._insensitive, m.group())
                 spans.append(self._span(m.start(), m.end(), key))
         if self._re_capitalised:
-            for m in self._re_capitalised.finditer(text):
+            for m in self._matches(self._re_capitalised, self._starts_capitalised, text,
+                                   lowered):
                 word = m.group()
                 if word[0].isupper() and not _is_auxiliary_use(text, m.start(), m.end()):
-                    spans.append(self._span(m.start(), m.end(), self._capitalised[word.lower()]))
+                    spans.append(self._span(m.start(), m.end(),
+                                            self._variant_key(self._capitalised, word)))
                 elif word.islower() and (word not in lexicon.COMMON_NAME_WORDS
                                          or _person_context(text, m.start(), m.end())):
-                    spans.append(self._span(m.start(), m.end(), self._capitalised[word]))
+                    spans.append(self._span(m.start(), m.end(),
+                                            self._variant_key(self._capitalised, word)))
         if self._re_cjk:
             for m in self._re_cjk.finditer(text):
                 spans.append(self._span(m.start(), m.end(), self._cjk[m.group()]))
         if self._re_contacts:
-            for m in self._re_contacts.finditer(text):
+            for m in self._matches(self._re_contacts, self._starts_contacts, text, lowered):
                 key = f"contact:{m.group().lower()}"
+                if key not in self._entities:  # matched through a letter like "İ"
+                    key = next(k for c, _d, k in self._contacts if _compile(
+                        re.escape(self._contacts_written[c]), re.IGNORECASE).fullmatch(
+                        m.group()))
                 spans.append(Span(m.start(), m.end(), CONTACT, key,
                                   self._entities[key].label))
         return spans
+
+    def _variant_key(self, variants: dict[str, str], found: str) -> str:
+        """Whose variant `found` is. Its lower case names it, except for a few letters whose
+        lower case is not one letter ("İ", "ı"): then the variant that matches it as the
+        pattern did."""
+        key = variants.get(" ".join(found.lower().split()))
+        if key is not None:
+            return key
+        return next(key for lower, key in variants.items() if _compile(
+            _roman_pattern(self._written[lower]), re.IGNORECASE).fullmatch(found))
 
     def _span(self, start: int, end: int, key: str) -> Span:
         return Span(start, end, self._entities[key].category, key)
@@ -237,6 +295,105 @@ class KnownEntities:
     def leaks(self, text: str) -> list[str]:
         """Listed names or variants still present (the export is blocked if any)."""
         return [text[s.start:s.end] for s in self.find(text) if s.category in (LISTED, CUSTOM)]
+
+
+# Characters that match an ASCII letter ignoring case beyond its own two cases (İ and ı are
+# i, ſ is s, the Kelvin sign is k): checked against every character by re itself.
+_OTHER_CASES = {"i": "İı", "k": "\u212a", "s": "ſ"}
+_WORD_GAP = frozenset(" ")  # _roman_pattern joins a name's words with \s+
+
+
+def _same_ignoring_case(char: str) -> frozenset[str] | None:
+    """Exactly the characters `char` matches under re.IGNORECASE, for an ASCII character
+    other than a line break; None for any other."""
+    if not char.isascii() or char in "\r\n":
+        return None
+    return frozenset({char, char.lower(), char.upper(), *_OTHER_CASES.get(char.lower(), "")})
+
+
+def _chars(chars: frozenset[str]) -> str:
+    if chars is _WORD_GAP:
+        return r"\s"
+    return "[" + "".join(re.escape(c) for c in sorted(chars)) + "]"
+
+
+def _start_finder(written: list[str], not_after: str = "") -> re.Pattern[str] | None:
+    """A regex finding every place where one of these names (words joined by a space, as
+    _roman_pattern joins them with \\s+) or literals can begin to match ignoring case, not
+    after a character in `not_after` (a character class, or ""): where its first two
+    characters are. Each match is the one character at such a place, so none is skipped.
+
+    A case-blind alternation is tried at every character of a text; this regex jumps from
+    one possible first character to the next, and the alternation is then tried only where
+    it finds one: exactly finditer's matches, a few times faster. None when a name does not
+    start with two ASCII characters (the alternation is then run as it is)."""
+    pairs: dict[frozenset[str], set[frozenset[str]]] = {}
+    for literal in written:
+        first = _same_ignoring_case(literal[:1])
+        second = _WORD_GAP if literal[1:2] == " " else _same_ignoring_case(literal[1:2])
+        if first is None or second is None or len(literal) < 2:
+            return None
+        pairs.setdefault(first, set()).add(second)
+    if not pairs:
+        return None
+    firsts = _chars(frozenset().union(*pairs))
+    behind = f"(?<!{not_after}.)" if not_after else ""
+    seconds = "|".join(f"(?<={_chars(first)}){_chars(second)}"
+                       for first, group in pairs.items() for second in group)
+    return _compile(f"{firsts}{behind}(?=(?:{seconds}))")
+
+
+# Characters other than an ASCII letter's own two cases that match it ignoring case (İ and ı
+# are i, ſ is s, the Kelvin sign is k). "İ" is also the one character whose lower case is
+# longer than itself.
+_ASCII_LOOKALIKES = "İıſ\u212a"
+
+
+class _Starts:
+    """Where a case-blind alternation of names (or literals) can start matching in a text.
+
+    Most texts: where the lower case of a name's first word occurs in the text's lower case
+    (str.find, a few microseconds), not right after a character that rules a name out. That
+    is every place the alternation could match when the first words are ASCII and the text
+    holds none of the few other characters that match an ASCII letter ignoring case.
+    Otherwise: _start_finder's regex, or None (run the alternation itself). Either way the
+    places are a superset of where matches start, so matches_from finds exactly what
+    finditer would."""
+
+    def __init__(self, written: list[str], not_after: str = "") -> None:
+        firsts = {w.split(" ", 1)[0].lower() for w in written}
+        self._words = (sorted(firsts) if firsts and all(w.isascii() and w for w in firsts)
+                       else None)
+        # The characters of `not_after` ("[A-Za-z0-9_@.]"), to test one character at a time.
+        self._not_after = frozenset(
+            c for c in map(chr, range(128)) if not_after and re.fullmatch(not_after, c))
+        self._finder = _start_finder(written, not_after)
+
+    def find(self, text: str, lowered: str | None) -> list[int] | None:
+        """`lowered` is text.lower() when it has text's length and text holds none of
+        _ASCII_LOOKALIKES (else None)."""
+        if self._words is not None and lowered is not None:
+            places: set[int] = set()
+            not_after = self._not_after
+            for word in self._words:
+                at = lowered.find(word)
+                while at >= 0:
+                    if not at or text[at - 1] not in not_after:
+                        places.add(at)
+                    at = lowered.find(word, at + 1)
+            return sorted(places)
+        if self._finder is None:
+            return None
+        return [m.start() for m in self._finder.finditer(text)]
+
+
+def _lowered(text: str) -> str | None:
+    """text.lower(), when it lines up with text and nothing in text but ASCII letters' own
+    cases matches an ASCII letter ignoring case (see _Starts)."""
+    if not text.isascii() and any(map(text.__contains__, _ASCII_LOOKALIKES)):
+        return None
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else None
 
 
 _AUXILIARY_NEXT = re.compile(

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import warnings
+from array import array
+from collections.abc import Iterable
+from typing import IO
 
 WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
             "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
@@ -211,15 +215,58 @@ CN_KEEP = {"上周", "下周", "本周", "这周", "周一", "周二", "周三",
            "老二", "老三", "小学生", "老公公", "老婆婆", "小伙子", "小姑娘"}
 
 
-@functools.cache
-def english_words() -> frozenset[str]:
-    """Lower-case English dictionary words (web2 word list, shipped in `english-words`)."""
-    from english_words import get_english_words_set  # heavy: loaded on the first export
+class WordList:
+    """A large, fixed set of words in little memory: one string of them all, sorted, and
+    where each ends, searched by bisection. (A frozenset of the ~300,000 dictionary words
+    takes about 60 MB; this takes about 4.)"""
 
-    words = get_english_words_set(["web2", "gcide"], lower=False, alpha=True)
-    # Capitalised entries are proper nouns; only lower-case entries are words.
-    return (frozenset(w for w in words if w.islower()) | frozenset(KEEP_WORDS) | MEDICATIONS
-            | MODERN_WORDS | FUNCTION_WORDS)
+    def __init__(self, words: Iterable[str]) -> None:
+        ordered = sorted(set(words))
+        self._joined = "".join(ordered)
+        ends = array("L")
+        end = 0
+        for word in ordered:
+            end += len(word)
+            ends.append(end)
+        self._ends = ends
+
+    def __len__(self) -> int:
+        return len(self._ends)
+
+    def __contains__(self, word: object) -> bool:
+        if not isinstance(word, str):
+            return False
+        joined, ends = self._joined, self._ends
+        low, high = 0, len(ends)
+        while low < high:
+            middle = (low + high) // 2
+            start = ends[middle - 1] if middle else 0
+            if joined[start:ends[middle]] < word:
+                low = middle + 1
+            else:
+                high = middle
+        if low == len(ends):
+            return False
+        return joined[ends[low - 1] if low else 0:ends[low]] == word
+
+
+@functools.cache
+def english_words() -> WordList:
+    """Lower-case English dictionary words (web2 and GCIDE word lists, shipped in
+    `english-words`), with the keep-words, medications, modern and function words."""
+    import pickle
+    from importlib import resources  # heavy data: loaded on the first export
+
+    words: set[str] = set(KEEP_WORDS) | MEDICATIONS | MODERN_WORDS | FUNCTION_WORDS
+    data = resources.files("english_words").joinpath("data")
+    for name in ("web2_alpha.pickle", "gcide_alpha.pickle"):
+        # What get_english_words_set(["web2", "gcide"], alpha=True) reads, one list at a
+        # time so the peak stays low. Capitalised entries are proper nouns: only lower-case
+        # entries are words.
+        listed = pickle.loads(data.joinpath(name).read_bytes())  # noqa: S301 - package data
+        words.update(w for w in listed if w.islower())
+        del listed
+    return WordList(words)
 
 
 @functools.cache
@@ -229,15 +276,16 @@ def _first_names() -> object:
     return detector.Detector(case_sensitive=False)
 
 
-@functools.lru_cache(maxsize=65536)
 def is_first_name(word: str) -> bool:
-    """A given name in any of the ~40 countries the gender-guesser list covers."""
+    """A given name in any of the ~40 countries the gender-guesser list covers.
+
+    Not cached here: words come from clinical text, and a process-wide cache would keep them
+    after the export. The Anonymiser remembers its own words (unlisted.Memo)."""
     if len(word) < 2 or not word.isalpha():
         return False
     return _first_names().get_gender(word) != "unknown"  # type: ignore[attr-defined]
 
 
-@functools.lru_cache(maxsize=65536)
 def is_english_word(word: str) -> bool:
     lower = word.lower().strip("'’")
     if lower.endswith(("'s", "’s")):
@@ -252,6 +300,42 @@ def is_keep_word(word: str) -> bool:
     return lower in KEEP_WORDS or lower in MEDICATIONS or lower in MONTHS or lower in WEEKDAYS
 
 
+class JiebaTags:
+    """The part-of-speech tags of jieba's dictionary words, as far as the anonymiser asks.
+
+    `get(word, "")` answers like jieba.posseg's `word_tag_tab.get(word, "")`, for every
+    question unlisted.py asks of a tag: "" for a word not in the dictionary; the exact tag
+    for names (nr, nrfg, nrt …), places (ns), organisations (nt) and any single character
+    (whose grammar tags matter); "n" for any other dictionary word, which answers every one
+    of those questions as its own tag would. Built straight from jieba's dict.txt (as
+    jieba.posseg does; nothing here adds words to jieba), without importing jieba.posseg and
+    its tagging model: about half the memory."""
+
+    OTHER = "n"
+
+    def __init__(self, freq: dict[str, int], dict_file: IO[bytes]) -> None:
+        self._freq = freq  # jieba's own: every dictionary word has a frequency above 0
+        tags: dict[str, str] = {}
+        with dict_file:
+            for line in dict_file:
+                entry = line.strip().decode("utf-8")
+                if not entry:
+                    continue
+                word, count, tag = entry.split(" ")
+                if len(word) == 1 or tag.startswith("nr") or tag in ("ns", "nt") or \
+                        int(count) <= 0:
+                    tags[word] = sys.intern(tag)
+                else:
+                    tags.pop(word, None)  # a later line wins, as in posseg
+        self._tags = tags
+
+    def get(self, word: str, default: str = "") -> str:
+        tag = self._tags.get(word)
+        if tag is not None:
+            return tag
+        return self.OTHER if self._freq.get(word, 0) > 0 else default
+
+
 @functools.cache
 def jieba_tokeniser():  # noqa: ANN201 - jieba ships no type hints
     """jieba's segmenter and its dictionary's part-of-speech tags (nr person, ns place, nt
@@ -261,11 +345,10 @@ def jieba_tokeniser():  # noqa: ANN201 - jieba ships no type hints
         # jieba 0.42 imports pkg_resources, which newer setuptools marks as deprecated.
         warnings.simplefilter("ignore")
         import jieba
-        import jieba.posseg
 
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
-    return jieba, jieba.posseg.dt.word_tag_tab
+    return jieba, JiebaTags(jieba.dt.FREQ, jieba.dt.get_dict_file())
 
 
 def pinyin_syllables(text: str) -> list[list[str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from .matching import Digits, matches_from
 from .spans import STRUCTURED, Span
 
 PHONE_REGIONS = ("GB", "US", "AU", "IE", "IN", "CN")
@@ -72,6 +73,8 @@ CN_COMMUNITY = re.compile(rf"{_CN_NOT_FUNCTION}{{2,8}}(?:小区|花园|公寓|�
 DIGIT_RUN = re.compile(r"(?<![\w.])\+?\(?\d[\d \t().\-/]{4,}\d(?![\w])", re.ASCII)
 NUMBER_LIKE = re.compile(r"(?<![\w])(?:\+?\(?\d[\d \t().\-]{5,}\d|\d{6,}[\dXx]?)(?![\w])",
                          re.ASCII)
+SSN = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])", re.ASCII)
+LONG_NUMBER = re.compile(r"(?<![\w])\d{6,}(?![\d])", re.ASCII)
 
 
 def _digits(text: str) -> str:
@@ -84,12 +87,12 @@ def _span(m: re.Match[str], label: str, group: int | str = 0) -> Span:
                 label)
 
 
-def _checked_numbers(text: str) -> Iterator[Span]:
+def _checked_numbers(text: str, number_starts: list[int]) -> Iterator[Span]:
     from stdnum import luhn  # heavy-ish: loaded on the first export
     from stdnum.cn import ric
     from stdnum.us import ssn
 
-    for m in NUMBER_LIKE.finditer(text):
+    for m in matches_from(NUMBER_LIKE, text, number_starts):
         raw = m.group()
         digits = _digits(raw)
         compact = re.sub(r"[\s-]", "", raw)
@@ -102,7 +105,7 @@ def _checked_numbers(text: str) -> Iterator[Span]:
         elif len(digits) == 9 and re.fullmatch(r"\d{3}-\d{2}-\d{4}", raw) and ssn.is_valid(
                 digits):
             yield _span(m, "[SSN]")
-    for m in re.finditer(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])", text, re.ASCII):
+    for m in matches_from(SSN, text, number_starts):
         if ssn.is_valid(_digits(m.group())):
             yield _span(m, "[SSN]")
 
@@ -114,10 +117,10 @@ def _nhs_valid(digits: str) -> bool:
     return check != 10 and check == int(digits[9])
 
 
-def _phones(text: str) -> Iterator[Span]:
+def _phones(text: str, number_starts: list[int]) -> Iterator[Span]:
     import phonenumbers  # heavy: loaded on the first export
 
-    for candidate in DIGIT_RUN.finditer(text):
+    for candidate in matches_from(DIGIT_RUN, text, number_starts):
         if len(_digits(candidate.group())) < 7:
             continue
         # Match on a window around the digits only: libphonenumber is slow on long texts.
@@ -135,35 +138,129 @@ def _phones(text: str) -> Iterator[Span]:
                 break
 
 
-def find_structured(text: str) -> list[Span]:
-    """Every structured identifier in `text` (overlaps are resolved by the caller)."""
+# Cheap tests that say a pattern cannot match, so it is not run: each pattern's every match
+# contains what its test looks for (a digit, "@", "_", a keyword), so skipping it when the
+# test fails finds exactly the same spans, only sooner. Patterns that start at a run of
+# digits, a fixed few characters before one, or at one of a few words, are tried only there
+# (matching.py). What each group of patterns needs to find anything, looked for in one pass
+# (a regex of literals, so the scan jumps from one possible first character to the next):
+# - at: "@", in every email, handle and payment id;
+# - url: "://", or "www." in any case, or a dot before an ASCII letter (the top-level
+#   domain); only the dot is consumed, so no other hint hides behind it;
+# - wechat: WECHAT's first words; house: "No", in every IN_HOUSE match;
+# - named: NAMED_STREET's street words; underscore: "_" (UNDERSCORE_ID; "wxid_" too);
+# - cn: 号 or 弄, where a CN_ADDRESS ends; community: CN_COMMUNITY's words.
+# No hint can start inside another family's hint, so every family present is seen.
+_HINT_WORDS = {
+    "at": ("@",), "underscore": ("_",), "url": ("://",),
+    "wechat": ("微信", "WeChat", "wechat", "WX", "wx", "QQ", "qq"),
+    "named": ("Road", "Street", "Avenue", "Lane", "Drive", "Close", "Crescent", "Terrace",
+              "Grove", "Gardens", "Boulevard", "Parade", "Mews", "Marg", "Nagar"),
+    "house": ("No",), "cn": ("号", "弄"),
+    "community": ("小区", "花园", "公寓", "新村", "家园", "苑"),
+}
+_HINT_FAMILY = {word: family for family, words in _HINT_WORDS.items() for word in words}
+_HINT_FAMILY["."] = "url"
+# Every alternative starts with a literal character, so the regex engine skips ahead to the
+# next possible one instead of trying the whole alternation at every character.
+_HINTS = re.compile("|".join(re.escape(word) for word in _HINT_FAMILY if word != ".")
+                    + r"|\.(?:(?=[A-Za-z])|(?<=[wW]{3}\.))")
+_FLAT_WORDS = ("Flat", "Apt", "Apartment", "Unit", "Suite", "House")  # STREET's first words
+_HOUSE_WORDS = ("H.", "House", "Plot", "Door", "Flat")  # IN_HOUSE's first words
+_AU_STATES = ("NSW", "VIC", "QLD", "WA", "SA", "TAS", "ACT", "NT")  # AU_POSTCODE's first words
+
+
+_CAPITAL = re.compile("[A-Z]")
+# The last character of each of ZIP_WORD's words, in either case ("zip", "…code", "pin", "PIN",
+# "邮编"); none of p, e, n has another letter that matches it ignoring case.
+_ZIP_WORD_ENDS = frozenset("pPeEnN编")
+
+
+def _zip_word_possible(text: str, starts: list[int]) -> bool:
+    """Whether some run of digits has, just before it (past spaces and one colon), the end of
+    one of ZIP_WORD's words: without one, ZIP_WORD cannot match."""
+    for start in starts:
+        i = start - 1
+        while i >= 0 and text[i].isspace():
+            i -= 1
+        if i >= 0 and text[i] in ":：":
+            i -= 1
+            while i >= 0 and text[i].isspace():
+                i -= 1
+        if i >= 0 and text[i] in _ZIP_WORD_ENDS:
+            return True
+    return False
+
+
+def _word_starts(text: str, words: tuple[str, ...]) -> list[int]:
+    starts = []
+    for word in words:
+        at = text.find(word)
+        while at >= 0:
+            starts.append(at)
+            at = text.find(word, at + 1)
+    return starts
+
+
+def find_structured(text: str, digits: Digits | None = None) -> list[Span]:
+    """Every structured identifier in `text` (overlaps are resolved by the caller).
+    `digits` is Digits(text), when the caller has it already."""
     spans: list[Span] = []
-    spans += [_span(m, "[Email]") for m in EMAIL.finditer(text)]
-    spans += [_span(m, "[URL]") for m in URL.finditer(text) if "@" not in m.group()]
-    spans += [_span(m, "[Handle]") for m in HANDLE.finditer(text)]
-    spans += [_span(m, "[WeChat ID]", "id") for m in WECHAT.finditer(text)]
-    spans += [_span(m, "[WeChat ID]") for m in WXID.finditer(text)]
-    spans += [_span(m, "[Postcode]") for m in UK_POSTCODE.finditer(text)
-              if any(c.isdigit() for c in m.group())]
-    spans += [_span(m, "[Postcode]") for m in UK_OUTWARD.finditer(text)]
-    spans += [_span(m, "[Postcode]") for m in EIRCODE.finditer(text)
-              if _looks_like_eircode(m.group())]
-    spans += [_span(m, "[Postcode]", 1) for m in US_ZIP.finditer(text)]
-    spans += [_span(m, "[Postcode]", 1) for m in ZIP_WORD.finditer(text)]
-    spans += [_span(m, "[Postcode]", 1) for m in AU_POSTCODE.finditer(text)]
-    spans += [_span(m, "[Address]") for m in STREET.finditer(text)]
-    spans += [_span(m, "[Address]") for m in NAMED_STREET.finditer(text)]
-    spans += [_span(m, "[Address]") for m in IN_HOUSE.finditer(text)]
-    spans += [_span(m, "[ID number]") for m in PAN.finditer(text)]
-    spans += [_span(m, "[Payment ID]") for m in UPI.finditer(text)]
-    spans += [_span(m, "[Handle]") for m in UNDERSCORE_ID.finditer(text)]
+    hints = {_HINT_FAMILY[word] for word in _HINTS.findall(text)}
+    digits = digits or Digits(text)
+    starts, longest = digits.ascii, digits.ascii_longest
+    if "at" in hints:
+        spans += [_span(m, "[Email]") for m in EMAIL.finditer(text)]
+    if "url" in hints:
+        spans += [_span(m, "[URL]") for m in URL.finditer(text) if "@" not in m.group()]
+    if "at" in hints:
+        spans += [_span(m, "[Handle]") for m in HANDLE.finditer(text)]
+    if "wechat" in hints:
+        spans += [_span(m, "[WeChat ID]", "id") for m in WECHAT.finditer(text)]
+    if "underscore" in hints and "wxid_" in text:
+        spans += [_span(m, "[WeChat ID]") for m in WXID.finditer(text)]
+    if starts:
+        # The first digit of a postcode follows one to four letters (or "GIR ").
+        spans += [_span(m, "[Postcode]")
+                  for m in matches_from(UK_POSTCODE, text, digits.before(1, 2, 3, 4))
+                  if any(c.isdigit() for c in m.group())]
+        spans += [_span(m, "[Postcode]")
+                  for m in matches_from(UK_OUTWARD, text, digits.before(1, 2))]
+        spans += [_span(m, "[Postcode]") for m in matches_from(EIRCODE, text, digits.before(1))
+                  if _looks_like_eircode(m.group())]
+        if longest >= 5:
+            spans += [_span(m, "[Postcode]", 1) for m in US_ZIP.finditer(text)]
+    if digits.unicode:
+        if digits.unicode_longest >= 4 and _zip_word_possible(text, digits.unicode):
+            spans += [_span(m, "[Postcode]", 1) for m in ZIP_WORD.finditer(text)]
+        if longest >= 4:
+            spans += [_span(m, "[Postcode]", 1) for m in matches_from(
+                AU_POSTCODE, text, sorted(_word_starts(text, _AU_STATES)))]
+        street_starts = sorted({*digits.unicode, *_word_starts(text, _FLAT_WORDS)})
+        spans += [_span(m, "[Address]") for m in matches_from(STREET, text, street_starts)]
+    if "named" in hints:
+        # A named street starts at a capital letter (A-Z): only tried there.
+        spans += [_span(m, "[Address]") for m in matches_from(
+            NAMED_STREET, text, [m.start() for m in _CAPITAL.finditer(text)])]
+    if "house" in hints:
+        spans += [_span(m, "[Address]") for m in matches_from(
+            IN_HOUSE, text, sorted(_word_starts(text, _HOUSE_WORDS)))]
+    if longest >= 4:
+        spans += [_span(m, "[ID number]") for m in matches_from(PAN, text, digits.before(5))]
+    if "at" in hints:
+        spans += [_span(m, "[Payment ID]") for m in UPI.finditer(text)]
+    if "underscore" in hints:
+        spans += [_span(m, "[Handle]") for m in UNDERSCORE_ID.finditer(text)]
     # The Chinese address patterns are slow to try at every position: only where they can end.
-    if "号" in text or "弄" in text:
+    if "cn" in hints:
         spans += [_span(m, "[Address]") for m in CN_ADDRESS.finditer(text)]
-    if any(mark in text for mark in ("小区", "花园", "公寓", "新村", "家园", "苑")):
+    if "community" in hints:
         spans += [_span(m, "[Address]") for m in CN_COMMUNITY.finditer(text)]
-    spans += list(_checked_numbers(text))
-    spans += list(_phones(text))
+    if starts:
+        # Numbers start at their first digit, or at "+" or "(" just before it.
+        number_starts = digits.before(0, 1, 2)
+        spans += list(_checked_numbers(text, number_starts))
+        spans += list(_phones(text, number_starts))
     return spans
 
 
@@ -173,12 +270,16 @@ def _looks_like_eircode(code: str) -> bool:
     return any(c.isalpha() for c in compact[3:]) and any(c.isdigit() for c in compact[3:])
 
 
-def leftover_numbers(text: str) -> list[Span]:
+def leftover_numbers(text: str, digits: Digits | None = None) -> list[Span]:
     """Digit runs of six or more digits: replaced as numbers when nothing else claimed them."""
-    spans = []
-    for m in DIGIT_RUN.finditer(text):
+    spans: list[Span] = []
+    digits = digits or Digits(text)
+    starts = digits.ascii
+    if not starts:
+        return spans
+    for m in matches_from(DIGIT_RUN, text, digits.before(0, 1, 2)):
         if len(_digits(m.group())) >= 6:
             spans.append(_span(m, "[Number]"))
-    for m in re.finditer(r"(?<![\w])\d{6,}(?![\d])", text, re.ASCII):
+    for m in matches_from(LONG_NUMBER, text, starts):
         spans.append(_span(m, "[Number]"))
     return spans

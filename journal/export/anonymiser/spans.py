@@ -40,12 +40,23 @@ class Span:
 
 def resolve(candidates: list[Span]) -> list[Span]:
     """Keep the longest candidates that do not overlap (ties: higher priority), in text order."""
+    order = sorted(candidates, key=lambda s: (-s.length, -PRIORITY[s.category], s.start))
     taken: list[Span] = []
-    occupied: list[tuple[int, int]] = []
-    for span in sorted(candidates, key=lambda s: (-s.length, -PRIORITY[s.category], s.start)):
-        if any(span.start < end and start < span.end for start, end in occupied):
-            continue
-        taken.append(span)
-        occupied.append((span.start, span.end))
+    if any(span.start >= span.end for span in order):
+        # An empty span overlaps only what strictly contains it: compare with each taken one.
+        occupied: list[tuple[int, int]] = []
+        for span in order:
+            if any(span.start < end and start < span.end for start, end in occupied):
+                continue
+            taken.append(span)
+            occupied.append((span.start, span.end))
+    else:
+        # One byte per character, so a long text with many candidates stays linear.
+        covered = bytearray(max((span.end for span in order), default=0))
+        for span in order:
+            if covered.find(1, span.start, span.end) >= 0:
+                continue
+            taken.append(span)
+            covered[span.start:span.end] = b"\x01" * (span.end - span.start)
     return sorted(taken, key=lambda s: s.start)
 
