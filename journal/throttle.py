@@ -1,4 +1,6 @@
-"""Throttling per account and per address (Flask-Limiter), never global.
+"""Throttling per account and per address (Flask-Limiter), never global: sign-in, recovery,
+invitations and the second step against guessing; search (which opens every case) against
+one account keeping a worker busy.
 
 Counters live in Redis when JOURNAL_REDIS_URL is set, otherwise in the database
 (`throttle_counters`), so every gunicorn worker — and every host on PostgreSQL — shares them.
@@ -32,6 +34,9 @@ DEFAULTS = {
     "THROTTLE_SECOND_FACTOR_ACCOUNT": "5 per 5 minutes",
     "THROTTLE_RECOVERY_ADDRESS": "20 per hour",
     "THROTTLE_INVITATION_ADDRESS": "20 per hour",
+    # Searching opens every note of every case (~0.3 s of CPU each): enough for someone
+    # refining a query quickly, not for one account to keep a worker busy.
+    "THROTTLE_SEARCH_ACCOUNT": "30 per minute;300 per hour",
     "THROTTLE_ENABLED": True,
     "REDIS_URL": None,
     # Keeps tests and several journals on one Redis apart.
@@ -132,6 +137,15 @@ def by_second_factor_account() -> str:
     return "t:" + _hashed("second-factor", user_id)
 
 
+def by_signed_in_account() -> str:
+    """The signed-in user, as HMAC(pepper, user id); the address if nobody is signed in (the
+    sign-in gate in security.py answers such requests before any view)."""
+    signed_in = g.get("signed_in")
+    if signed_in is None:
+        return by_address()
+    return "s:" + _hashed("signed-in-account", signed_in.user.id)
+
+
 def failed(response: Any) -> bool:
     """Only failures count for sign-in: a redirect or a JSON ok means it worked."""
     return response.status_code not in (302, 303) and not (
@@ -159,6 +173,8 @@ _RULES: dict[str, list[tuple[str, Callable[[], str], str, bool]]] = {
     "auth.setup": [("INVITATION_ADDRESS", by_address, "invitation-address", False)],
     "auth.join_submit": [("INVITATION_ADDRESS", by_address, "invitation-address", False)],
     "portal.invite_submit": [("INVITATION_ADDRESS", by_address, "invitation-address", False)],
+    # Every search counts, found or not (the query itself is never part of a key).
+    "cases.search": [("SEARCH_ACCOUNT", by_signed_in_account, "search-account", False)],
 }
 
 

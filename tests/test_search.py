@@ -428,20 +428,59 @@ def test_the_matcher_agrees_with_casefold(query, texts):
     terms = search.query_terms(query)
     matcher = search._Matcher(terms)
     expected = _reference(terms, texts)
-    assert matcher.matches("\n".join(texts)) == expected
+    assert matcher.matches("\n".join(texts).encode()) == expected
     sections = dict(zip(("subjective", "objective", "assessment", "plan"), texts, strict=False))
-    plain = json.dumps(sections, ensure_ascii=False)
+    plain = json.dumps(sections, ensure_ascii=False).encode()
     assert matcher.matches_json(search.NOTE, plain) == _reference(terms, list(sections.values()))
     reflection = {"stood_out": texts[0] if texts else "", "helped": "", "hard": "",
                   "for_counsellor": "", "answers": {"4f1c2b9e-5d1a-4c11-9a7e-0b3c2d1e0f55":
                                                     texts[-1] if texts else ""},
                   "week_rating": 5, "session_rating": None}
-    plain = json.dumps(reflection, ensure_ascii=False)
+    plain = json.dumps(reflection, ensure_ascii=False).encode()
     searched = [reflection["stood_out"], *reflection["answers"].values()]
     assert matcher.matches_json(search.REFLECTION, plain) == _reference(terms, searched)
+    joined = [json.dumps({"narrative": text}, ensure_ascii=False).encode() for text in texts]
+    assert matcher.matching(search.NOTE, joined) == [
+        i for i, text in enumerate(texts) if _reference(terms, [text])]
     if expected:
         pieces = search.snippet([t for t in texts if t], terms)
         assert any(p.match for p in pieces)
+
+
+_KEYISH = st.sampled_from(["plan", "data", "help", "hard", "out", "rating", "session", "ass",
+                           "an", "at", "and", "dad", "feel", "null", "nu", "2024", "5", "5,",
+                           "4f1c", "c2b9e-5", "-", "e", ":", "a,", "u00", "n", "\\n", "ſ", "ﬁn"])
+_WORDY = st.text(st.sampled_from(list("planedhrtouigsfAPLNDHRTUE 5024-,:{}\"\\\n\t\x01ſﬁ睡")),
+                 max_size=30)
+_QUESTION_IDS = ["4f1c2b9e-5d1a-4c11-9a7e-0b3c2d1e0f55", "0a2024ff-0000-4000-8000-00000000dad0"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(terms=st.lists(_KEYISH, min_size=1, max_size=3, unique=True),
+       texts=st.lists(_WORDY, min_size=1, max_size=6),
+       template=st.sampled_from(["soap", "dap", "birp", "narrative"]),
+       ratings=st.tuples(st.sampled_from([None, 0, 5, 10]), st.sampled_from([None, 2024])))
+def test_words_found_in_keys_numbers_or_ids_are_matched_only_in_values(terms, texts, template,
+                                                                       ratings):
+    terms = list(dict.fromkeys(t.casefold() for t in terms))  # as query_terms gives them
+    matcher = search._Matcher(terms)
+    keys = notes.section_keys(template)
+    sections = {key: texts[i % len(texts)] for i, key in enumerate(keys)}
+    note = json.dumps(sections, ensure_ascii=False).encode()
+    reflection_data = {"stood_out": texts[0], "helped": texts[-1], "hard": "", "for_counsellor": "",
+                       "answers": dict(zip(_QUESTION_IDS, texts[1:3], strict=False)),
+                       "week_rating": ratings[0], "session_rating": ratings[1]}
+    reflection = json.dumps(reflection_data, ensure_ascii=False).encode()
+    in_note = _reference(terms, list(sections.values()))
+    in_reflection = _reference(terms, [reflection_data[p] for p in ("stood_out", "helped",
+                                                                    "hard", "for_counsellor")]
+                               + list(reflection_data["answers"].values()))
+    assert matcher.matches_json(search.NOTE, note) == in_note
+    assert matcher.matches_json(search.REFLECTION, reflection) == in_reflection
+    # Many at once, as a search tests them.
+    assert matcher.matching(search.NOTE, [note, note, b"{}"]) == ([0, 1] if in_note else [])
+    assert matcher.matching(search.REFLECTION, [b"{}", reflection]) == (
+        [1] if in_reflection else [])
 
 
 def test_the_unicode_tables_behind_the_shortcuts_hold():

@@ -1,5 +1,6 @@
 """Throttling per account and per address — never global — with a 429 page that says when to
-try again. Counters are keyed by HMAC, in the database or (CI's second run) in Redis."""
+try again: sign-in, recovery, invitations, and searching (per signed-in account). Counters are
+keyed by HMAC, in the database or (CI's second run) in Redis."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import pytest
 from sqlalchemy import select
 
 from journal.db import engine_for, session_for
-from journal.models import ThrottleCounter
+from journal.models import ThrottleCounter, User
 
 from conftest import (
     PASSPHRASE,
     REDIS_URL,
     Browser,
     invitation_link,
+    invite_and_join,
     make_app,
     new_case,
     set_up_practice,
@@ -119,3 +121,42 @@ def test_the_store_holds_hmacs_never_addresses_or_names(tight):
     assert keys
     for key in keys:
         assert "192.0.2.77" not in key and "canary-login" not in key
+
+
+def test_search_is_throttled_per_account_with_a_kind_429_and_keeps_no_query(
+        tmp_path, template_db, caplog):
+    app = make_app(tmp_path, template_db, THROTTLE_SEARCH_ACCOUNT="3 per minute")
+    try:
+        ada = Browser(app.test_client())
+        set_up_practice(app, ada)
+        colleague = invite_and_join(app, ada, "bea")  # same address, another account
+        assert ada.get("/search").status_code == 200  # the empty form does not count
+        for _ in range(3):
+            assert ada.post("/search", {"query": "Quillcanary"}).status_code == 200
+        resp = ada.post("/search", {"query": "Quillcanary lantern"})
+        assert resp.status_code == 429
+        page = resp.get_data(as_text=True)
+        assert "try again in about 1 minute" in page and "Other people are not affected" in page
+        assert int(resp.headers["Retry-After"]) > 0
+        assert "no-store" in resp.headers["Cache-Control"]
+        assert ada.get("/search").status_code == 200
+        assert ada.get("/").status_code == 200  # only searching waits
+        assert colleague.post("/search", {"query": "Quillcanary"}).status_code == 200
+
+        if REDIS_URL:
+            import redis
+
+            store = redis.Redis.from_url(REDIS_URL)
+            keys = [k.decode() for k in store.keys(f"*{app.config['RATELIMIT_KEY_PREFIX']}*")]
+        else:
+            with session_for(app) as db:
+                keys = list(db.scalars(select(ThrottleCounter.key)))
+        assert any("search-account" in key for key in keys)
+        with session_for(app) as db:
+            user_ids = set(db.scalars(select(User.id)))
+        for key in keys:
+            assert "quillcanary" not in key.lower() and "lantern" not in key
+            assert not any(user_id in key for user_id in user_ids)
+        assert "quillcanary" not in caplog.text.lower()
+    finally:
+        engine_for(app).dispose()

@@ -3,6 +3,8 @@
 The query is clinical text, so it travels only in a POST body (never a URL, so never a server
 log, the browser history or a Referer), is echoed back only in the no-store response, and is
 neither flashed nor audited: the audit log records that a search happened, not what for.
+A search opens every note of every case, so each POST counts against a per-account limit
+(throttle.py, THROTTLE_SEARCH_ACCOUNT; the kind 429 page), keyed by HMAC of the user id.
 """
 
 from __future__ import annotations

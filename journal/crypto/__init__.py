@@ -6,10 +6,14 @@ Layers, outermost first:
 - otp: TOTP codes (pyotp) and backup codes; the TOTP secret is wrapped like any other key.
 - envelope: X25519 key pairs; HPKE wraps of case keys; AES-256-GCM sealing of keys and of
   record fields with associated data naming table, row, column, case and content version.
+  PrivateKey and FieldCipher hold a parsed key for many opens: a request's Keyring, or one
+  search, keeps them, and nothing outlives the request.
 """
 
 from .envelope import (
+    FieldCipher,
     FieldRef,
+    PrivateKey,
     decode_link_secret,
     digests_equal,
     encode_link_secret,
@@ -55,9 +59,11 @@ from .otp import (
 __all__ = [
     "CryptoError",
     "DecryptionFailed",
+    "FieldCipher",
     "FieldRef",
     "KdfParams",
     "PassphraseKeys",
+    "PrivateKey",
     "WeakParameters",
     "backup_code_lookup",
     "decode_link_secret",

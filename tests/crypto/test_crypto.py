@@ -145,6 +145,79 @@ def test_new_keys_are_random_256_bit():
     assert all(len(k) == 32 for k in keys)
 
 
+# A field sealed by the code before FieldCipher and PrivateKey existed: the stored format and
+# the associated data must never change (DESIGN 3.3), however the opening is made faster.
+GOLDEN_KEY = bytes(range(32))
+GOLDEN_REF = FieldRef("note_revisions", "3f1c2b9e-5d1a-4c11-9a7e-0b3c2d1e0f55", "content",
+                      "c0ffee00-0000-4000-8000-000000000001")
+GOLDEN_TEXT = '{"narrative": "Slept badly — 睡不好"}'
+GOLDEN_BLOB = bytes.fromhex(
+    "0100000007a288d1d26eef901808172b73457c5cf0a57135fa0bd082d929e8bebf3c8708648cc2e746a9722eb2"
+    "c4cb0f17ea076e7ddf48b5fb2c6d7741fdd7424f127a674263312c387ab8")
+
+
+def test_stored_fields_keep_their_format_and_associated_data():
+    assert GOLDEN_REF.associated_data(7) == (
+        b"16:journal/v1/field;14:note_revisions;36:3f1c2b9e-5d1a-4c11-9a7e-0b3c2d1e0f55;"
+        b"7:content;36:c0ffee00-0000-4000-8000-000000000001;1:7;")
+    assert crypto.field_version(GOLDEN_BLOB) == 7
+    assert crypto.open_field(GOLDEN_KEY, GOLDEN_BLOB, GOLDEN_REF) == GOLDEN_TEXT
+    cipher = crypto.FieldCipher(GOLDEN_KEY, GOLDEN_REF.table, GOLDEN_REF.column,
+                                GOLDEN_REF.case_id)
+    assert cipher.open(GOLDEN_BLOB, GOLDEN_REF.row_id) == GOLDEN_TEXT
+    assert cipher.open_utf8(GOLDEN_BLOB, GOLDEN_REF.row_id) == GOLDEN_TEXT.encode()
+
+
+def test_associated_data_is_length_prefixed_utf8_of_every_part():
+    ref = FieldRef("t", "row-ü", "c;1:x", "案例")
+    expected = b"".join(b"%d:%s;" % (len(p.encode()), p.encode())
+                        for p in ("journal/v1/field", "t", "row-ü", "c;1:x", "案例", "12"))
+    assert ref.associated_data(12) == expected
+
+
+@pytest.mark.parametrize("text", TEXTS)
+def test_a_field_cipher_opens_what_seal_field_sealed(text):
+    key = crypto.new_key()
+    cipher = crypto.FieldCipher(key, REF.table, REF.column, REF.case_id)
+    for version in (1, 2, 10, 2**32 - 1):
+        blob = crypto.seal_field(key, text, REF, version)
+        assert cipher.open(blob, REF.row_id) == text
+        assert cipher.open_utf8(blob, REF.row_id) == text.encode()
+    other = FieldRef(REF.table, "row-2", REF.column, REF.case_id)
+    assert cipher.open(crypto.seal_field(key, text, other, 3), "row-2") == text
+
+
+@pytest.mark.parametrize("moved", [
+    FieldRef("note_revisions", "row-2", "content", "case-1"),
+    FieldRef("note_revisions", "row-1", "reason", "case-1"),
+    FieldRef("note_revisions", "row-1", "content", "case-2"),
+    FieldRef("open_questions", "row-1", "content", "case-1"),
+], ids=["row", "column", "case", "table"])
+def test_a_field_cipher_binds_table_row_column_and_case(moved):
+    key = crypto.new_key()
+    blob = crypto.seal_field(key, "Robin's note", REF, 1)
+    cipher = crypto.FieldCipher(key, moved.table, moved.column, moved.case_id)
+    with pytest.raises(DecryptionFailed):
+        cipher.open(blob, moved.row_id)
+    with pytest.raises(DecryptionFailed):
+        crypto.FieldCipher(crypto.new_key(), REF.table, REF.column, REF.case_id).open(
+            blob, REF.row_id)
+
+
+def test_a_field_cipher_refuses_tampered_truncated_and_replayed_fields():
+    key = crypto.new_key()
+    cipher = crypto.FieldCipher(key, REF.table, REF.column, REF.case_id)
+    blob = crypto.seal_field(key, "first words", REF, 2)
+    assert cipher.open(blob, REF.row_id) == "first words"  # its version memo is now warm
+    bad = [b"", blob[:4], blob[:5 + 12 + 15], b"\x02" + blob[1:],
+           blob[:1] + (3).to_bytes(4, "big") + blob[5:],
+           blob[:-1] + bytes([blob[-1] ^ 1]), blob[:20] + bytes([blob[20] ^ 1]) + blob[21:]]
+    for tampered in bad:
+        with pytest.raises(DecryptionFailed):
+            cipher.open(tampered, REF.row_id)
+    assert "first" not in repr(cipher) and repr(key) not in repr(cipher)
+
+
 # --- HPKE wraps --------------------------------------------------------------------------------
 
 
@@ -189,6 +262,36 @@ def test_hpke_wrap_fails_with_another_private_key():
 @pytest.mark.parametrize("wrapped", [b"", b"short", b"\x00" * 80])
 def test_hpke_garbage_fails_cleanly(wrapped):
     private, _public = crypto.generate_key_pair()
+    with pytest.raises(DecryptionFailed):
+        crypto.unwrap_key_with(private, wrapped, "private", "case-1", "user-1")
+
+
+def test_a_parsed_private_key_opens_the_same_wraps_with_the_same_binding():
+    private, public = crypto.generate_key_pair()
+    parsed = crypto.PrivateKey(private)
+    keys = {case: crypto.new_key() for case in ("case-1", "case-2")}
+    for case, key in keys.items():
+        wrapped = crypto.wrap_key_to(public, key, "private", case, "user-1")
+        assert parsed.unwrap_key(wrapped, "private", case, "user-1") == key
+        assert crypto.unwrap_key_with(private, wrapped, "private", case, "user-1") == key
+        for purpose, other_case, recipient in [("shared", case, "user-1"),
+                                               ("private", "case-3", "user-1"),
+                                               ("private", case, "user-2")]:
+            with pytest.raises(DecryptionFailed):
+                parsed.unwrap_key(wrapped, purpose, other_case, recipient)
+    other, _public = crypto.generate_key_pair()
+    wrapped = crypto.wrap_key_to(public, keys["case-1"], "private", "case-1", "user-1")
+    with pytest.raises(DecryptionFailed):
+        crypto.PrivateKey(other).unwrap_key(wrapped, "private", "case-1", "user-1")
+    assert repr(private) not in repr(parsed) and private.hex() not in repr(parsed)
+
+
+@pytest.mark.parametrize("private", [b"", b"short", b"\x00" * 31])
+def test_a_private_key_that_is_not_one_fails_like_a_wrong_key(private):
+    _private, public = crypto.generate_key_pair()
+    wrapped = crypto.wrap_key_to(public, crypto.new_key(), "private", "case-1", "user-1")
+    with pytest.raises(DecryptionFailed):
+        crypto.PrivateKey(private).unwrap_key(wrapped, "private", "case-1", "user-1")
     with pytest.raises(DecryptionFailed):
         crypto.unwrap_key_with(private, wrapped, "private", "case-1", "user-1")
 
