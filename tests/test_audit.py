@@ -173,3 +173,33 @@ def test_concurrent_appends_never_fork_the_chain(app, counsellor):
     with session_for(app) as db:
         seqs = list(db.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq)))
     assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) >= 150
+
+
+def test_first_entries_at_once_agree_on_who_starts_the_chain(app):
+    """Before anything was ever logged there is no head row: writers arriving together must
+    not both create it (the loser used to fail on PostgreSQL)."""
+    key = instance_secrets.read(app.instance_path).audit_key
+    with session_for(app) as db:
+        assert db.get(AuditHead, 1) is None
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            with session_for(app) as db:
+                start.wait()
+                audit.record(db, "note.viewed", actor_id=None, object_type="note",
+                             object_id=str(n), key=key)
+                db.commit()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert verify(app).ok
+    with session_for(app) as db:
+        assert list(db.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq))) == [1, 2, 3, 4]
