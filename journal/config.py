@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host. 0 = none:
     # then a forged header from a client is ignored.
     "TRUSTED_PROXIES": 0,
+    # Flask's own cookie carries only the CSRF token and flashed messages (never identity).
+    "SESSION_COOKIE_NAME": "journal_csrf",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (short) sign-in does
     "BABEL_DEFAULT_LOCALE": "en",
     # A TrueType/OpenType font (or .ttc) with CJK glyphs for PDF exports; None = look for
@@ -55,6 +57,7 @@ _ENV_PARSERS: dict[str, Any] = {
     "THROTTLE_SIGN_IN_ACCOUNT": str,
     "THROTTLE_SIGN_IN_ADDRESS": str,
     "THROTTLE_SECOND_FACTOR_ACCOUNT": str,
+    "THROTTLE_SEARCH_ACCOUNT": str,
     "THROTTLE_ENABLED": lambda v: v.strip().lower() not in {"0", "false", "no", "off"},
     "COOKIE_SECURE": lambda v: v.strip().lower() not in {"0", "false", "no", "off"},
     "REQUIRE_SECOND_FACTOR_FOR_COUNSELLORS":

@@ -177,7 +177,6 @@ def _after_request(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """CSRF, Flask-Login from the session row, the allow-list, headers on every response."""
-    app.config.setdefault("SESSION_COOKIE_NAME", "journal_csrf")
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config["COOKIE_SECURE"])

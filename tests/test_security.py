@@ -419,3 +419,12 @@ def test_a_server_error_is_kind_and_reveals_nothing(fragile_app, caplog):
     assert browser.get("/").status_code == 200
     with session_for(fragile_app) as db:
         assert db.scalar(select(Base.metadata.tables["users"].c.login_name)) == "ada"
+
+
+def test_the_csrf_cookie_is_named_for_what_it_holds(app):
+    """Flask's own cookie holds the CSRF token and flashes only; it is HttpOnly and Strict."""
+    resp = app.test_client().get("/setup")
+    cookies = [c for c in resp.headers.getlist("Set-Cookie") if c.startswith("journal_csrf=")]
+    assert cookies, resp.headers.getlist("Set-Cookie")
+    assert "HttpOnly" in cookies[0] and "SameSite=Strict" in cookies[0]
+    assert not any(c.startswith("session=") for c in resp.headers.getlist("Set-Cookie"))
