@@ -27,12 +27,13 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
 
     config_module.load_config(app, config)
 
-    from . import audit, cli, db, errors, i18n, instance_secrets, security
+    from . import audit, cli, db, errors, i18n, instance_secrets, security, templating
 
     instance_secrets.init_app(app)
     audit.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
+    templating.init_app(app)
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -1,4 +1,10 @@
-"""Engine, declarative base and the per-request database session."""
+"""Engine, declarative base and the per-request database session.
+
+Statements. SQLAlchemy caches a statement's compiled SQL, not the building of the statement
+object: building a select with joins and a subquery costs ~1 ms here, four times what
+running it against SQLite costs. The queries every page runs are therefore built once (a
+`functools.cache`d function) with `bindparam()`s, and bound per request.
+"""
 
 from __future__ import annotations
 

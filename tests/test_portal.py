@@ -933,3 +933,17 @@ def test_an_invitation_that_expires_unused_loses_its_key_wrap(app, counsellor):
     assert "deleted the keys of 1 expired invitation(s)" in result.output
     with session_for(app) as db:
         assert db.scalar(sa_select(ClientInvitation.shared_key_wrapped)) is None
+
+
+def test_the_clients_list_shows_fifty_reflections_a_page(case_with_client):
+    """The home page lists reflections fifty at a time, newest first, with a way to older ones
+    (and reads no reflection's text to do it)."""
+    client = case_with_client["client"]
+    ids = [start_reflection(client) for _ in range(51)]
+    first = text_of(client.get("/portal/"))
+    assert first.count("/portal/reflections/") - first.count("/portal/reflections/new") == 50
+    assert ids[-1] in first and ids[0] not in first
+    assert "Older reflections" in first and "Newer reflections" not in first
+    second = text_of(client.get("/portal/?page=2"))
+    assert ids[0] in second and ids[-1] not in second
+    assert "Newer reflections" in second and "Older reflections" not in second

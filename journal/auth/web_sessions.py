@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from .. import crypto
@@ -76,6 +77,14 @@ def start(db: Session, user: User, private_key: bytes, second_factor_pending: bo
     return _encode(token, key)
 
 
+@functools.cache
+def _resume_query() -> Select:
+    # Every signed-in request runs this: the user comes in the same statement, and the
+    # statement is built once, bound per request (see "Statements" in db.py).
+    return (select(WebSession, User).join(User, User.id == WebSession.user_id)
+            .where(WebSession.token_hash == bindparam("token_hash")))
+
+
 def resume(db: Session, cookie: str | None, timeouts: Timeouts, now: datetime | None = None
            ) -> SignedIn | None:
     """The signed-in session this cookie names, or None. Expired rows are deleted on sight."""
@@ -83,9 +92,10 @@ def resume(db: Session, cookie: str | None, timeouts: Timeouts, now: datetime | 
     if parts is None:
         return None
     token, key = parts
-    row = db.scalar(select(WebSession).where(WebSession.token_hash == crypto.token_hash(token)))
-    if row is None:
+    found = db.execute(_resume_query(), {"token_hash": crypto.token_hash(token)}).first()
+    if found is None:
         return None
+    row, user = found
     now = now or utcnow()
     if (now - row.last_seen > timeouts.idle or now - row.created_at > timeouts.absolute
             or (row.second_factor_pending and now - row.created_at > timeouts.second_factor)):
@@ -96,9 +106,6 @@ def resume(db: Session, cookie: str | None, timeouts: Timeouts, now: datetime | 
         private_key = crypto.unwrap_secret(key, row.private_key_sealed, _PURPOSE, row.id,
                                            row.user_id)
     except crypto.DecryptionFailed:
-        return None
-    user = db.get(User, row.user_id)
-    if user is None:
         return None
     if now - row.last_seen >= timeouts.touch_every:
         row.last_seen = now

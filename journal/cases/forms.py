@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,7 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import ATTENDED, CANCELLED, DID_NOT_ATTEND, SCHEDULED
-from .notes import MAX_SECTION_CHARS, TEMPLATE_NAMES
+from .notes import MAX_SECTION_CHARS, TEMPLATE_NAMES, TEMPLATES
 from .people import MAX_NAME_CHARS, MAX_RELATION_CHARS
 from .questions import MAX_OUTCOME_CHARS, MAX_QUESTION_CHARS
 
@@ -75,19 +77,25 @@ class NoteForm(FlaskForm):
                                    "After signing it can only be amended, with a reason."))
 
 
-def note_sections_form(template_sections: tuple, data: dict[str, str] | None = None,
-                       **kwargs: object) -> NoteForm:
-    """A NoteForm with one text area per section of the template."""
-
+@functools.cache
+def _note_form_class(template: str) -> type[NoteForm]:
+    # A form class per template, built once: building one costs more than a note's
+    # encryption. The labels stay lazy strings, translated when a page shows them.
     class _Form(NoteForm):
         pass
 
-    for key, label in template_sections:
+    for key, label in TEMPLATES[template]:
         setattr(_Form, f"section_{key}", TextAreaField(
             label, validators=[Optional(), Length(max=MAX_SECTION_CHARS)],
             render_kw={"rows": 8, "maxlength": MAX_SECTION_CHARS}))
-    form = _Form(data={f"section_{k}": v for k, v in (data or {}).items()}, **kwargs)
-    return form
+    return _Form
+
+
+def note_sections_form(template: str, data: dict[str, str] | None = None,
+                       **kwargs: object) -> NoteForm:
+    """A NoteForm with one text area per section of the note template."""
+    form_class = _note_form_class(template)
+    return form_class(data={f"section_{k}": v for k, v in (data or {}).items()}, **kwargs)
 
 
 class QuestionForm(FlaskForm):

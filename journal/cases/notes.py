@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ..keyring import Keyring
 from ..models import (
@@ -56,18 +57,28 @@ def section_keys(template: str) -> list[str]:
     return [key for key, _label in TEMPLATES[template]]
 
 
+# Built once, bound per request (see "Statements" in db.py): every note page and save.
+_NOTE_OF_SESSION = select(Note).where(Note.session_id == bindparam("session_id"))
+_LATEST_REVISION = (select(NoteRevision).where(NoteRevision.note_id == bindparam("note_id"))
+                    .order_by(NoteRevision.number.desc()).limit(1))
+_REVISION = select(NoteRevision).where(NoteRevision.note_id == bindparam("note_id"),
+                                       NoteRevision.number == bindparam("number"))
+_CLAIM = (update(Note).where(Note.id == bindparam("note_id"),
+                             Note.edit_version == bindparam("expected"))
+          .values(edit_version=bindparam("next_version"), updated_at=bindparam("now"))
+          .execution_options(synchronize_session=False))
+
+
 def note_for_session(db: Session, session: CounsellingSession) -> Note | None:
     """The session's note, if one was started."""
-    return db.scalar(select(Note).where(Note.session_id == session.id))
+    return db.scalar(_NOTE_OF_SESSION, {"session_id": session.id})
 
 
 def _revision_row(db: Session, note: Note, number: int | None = None) -> NoteRevision:
-    query = select(NoteRevision).where(NoteRevision.note_id == note.id)
     if number is None:
-        query = query.order_by(NoteRevision.number.desc()).limit(1)
+        row = db.scalar(_LATEST_REVISION, {"note_id": note.id})
     else:
-        query = query.where(NoteRevision.number == number)
-    row = db.scalar(query)
+        row = db.scalar(_REVISION, {"note_id": note.id, "number": number})
     if row is None:
         raise InvalidChange("no such revision")
     return row
@@ -153,14 +164,14 @@ def revisions(db: Session, keyring: Keyring, note: Note) -> list[Revision]:
 
 def _claim(db: Session, note: Note, expected_version: int) -> None:
     """Bump the note's edit version only if nobody saved since `expected_version` was read."""
-    result = db.execute(
-        update(Note).where(Note.id == note.id, Note.edit_version == expected_version)
-        .values(edit_version=expected_version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    now = utcnow()
+    result = db.execute(_CLAIM, {"note_id": note.id, "expected": expected_version,
+                                 "next_version": expected_version + 1, "now": now})
     if result.rowcount != 1:
         raise Conflict()
-    db.refresh(note)
+    # The row now holds exactly these values: no need to read it back.
+    set_committed_value(note, "edit_version", expected_version + 1)
+    set_committed_value(note, "updated_at", now)
 
 
 def save_draft(db: Session, keyring: Keyring, note: Note, sections: dict[str, str],

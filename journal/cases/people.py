@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from ..keyring import Keyring
@@ -59,10 +60,16 @@ def remove_person(db: Session, person: Person) -> None:
     db.execute(delete(Person).where(Person.id == person.id))
 
 
+@functools.cache
+def _people_query() -> Select:
+    # Built once, bound per request (see "Statements" in db.py): every case page lists them.
+    return (select(Person).where(Person.case_id == bindparam("case_id"))
+            .order_by(Person.created_at))
+
+
 def people_of(db: Session, keyring: Keyring, case: Case) -> list[PersonView]:
     """Everyone recorded for this case, decrypted, in the order they were added."""
-    rows = db.scalars(select(Person).where(Person.case_id == case.id)
-                      .order_by(Person.created_at)).all()
+    rows = db.scalars(_people_query(), {"case_id": case.id}).all()
     if not rows:
         return []
     key = keyring.case_key(case.id, PRIVATE)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from ..keyring import Keyring
@@ -162,11 +163,18 @@ def history(db: Session, keyring: Keyring, case: Case) -> list[QuestionView]:
     return _views(db, keyring, case, rows, with_history=True)
 
 
+@functools.cache
+def _still_open_query() -> Select:
+    # Built once, bound per request (see "Statements" in db.py): the case page, the brief
+    # and the client's home all list these.
+    return _select_with_session().where(
+        OpenQuestion.case_id == bindparam("case_id"), OpenQuestion.state.in_(CARRIED_FORWARD),
+    ).order_by(CounsellingSession.number, OpenQuestion.created_at)
+
+
 def still_open(db: Session, keyring: Keyring, case: Case) -> list[QuestionView]:
     """Questions carried forward to the next session."""
-    rows = db.execute(_select_with_session().where(
-        OpenQuestion.case_id == case.id, OpenQuestion.state.in_(CARRIED_FORWARD),
-    ).order_by(CounsellingSession.number, OpenQuestion.created_at)).all()
+    rows = db.execute(_still_open_query(), {"case_id": case.id}).all()
     return _views(db, keyring, case, rows, with_history=False)
 
 

@@ -13,9 +13,10 @@ from .. import audit
 from ..auth.forms import ActionForm
 from ..db import get_db
 from ..models import Case
+from ..paging import page_arg
 from ..portal import invitations
 from ..portal import reflections as reflections_service
-from . import people, questions, sessions
+from . import people, questions, sessions, timeline
 from . import service as cases
 from .errors import InvalidChange
 from .forms import ClientForm, EraseForm, PersonForm
@@ -33,12 +34,6 @@ def counsellors_only() -> ResponseReturnValue | None:
             return redirect(url_for("portal.home"))
         abort(404)
     return None
-
-
-def page_arg() -> int:
-    """?page=N, tolerant of junk (isdecimal, not isdigit: int("²") raises)."""
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdecimal() and 0 < len(raw) < 6 else 1
 
 
 def own_case(case_id: str) -> Case:
@@ -89,13 +84,17 @@ def new_case() -> ResponseReturnValue:
 def case(case_id: str) -> ResponseReturnValue:
     db = get_db()
     the_case = own_case(case_id)
-    entries, has_more = sessions.timeline(db, the_case, page_arg())
-    shared = reflections_service.shared_entries(db, the_case)
+    page = page_arg()
+    entries, has_more = sessions.timeline(db, the_case, page)
+    first_page, last_page = page == 1, not has_more
+    since, before = sessions.reflection_window(entries, first_page, last_page)
+    shared = (reflections_service.shared_entries(db, the_case, since, before, with_content=False)
+              if entries or first_page else [])
     return render_template(
         "cases/case.html", case=the_case, profile=cases.profile_of(g.keyring, the_case),
-        timeline=sessions.interleave(entries, shared, first_page=page_arg() == 1,
-                                     last_page=not has_more),
-        has_more=has_more, page=page_arg(),
+        timeline=timeline.lines(the_case.id,
+                                sessions.interleave(entries, shared, first_page, last_page)),
+        has_more=has_more, page=page,
         invitation=invitations.pending(db, the_case),
         open_questions=questions.still_open(db, g.keyring, the_case),
         people=people.people_of(db, g.keyring, the_case), action_form=ActionForm(),

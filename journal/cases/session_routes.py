@@ -119,7 +119,7 @@ def note(case_id: str, session_id: str) -> ResponseReturnValue:
     current = notes.current_revision(db, g.keyring, the_note)
     audit_case(db, "note.viewed", the_case, "note", the_note.id)
     db.commit()
-    form = note_sections_form(notes.TEMPLATES[the_note.template], current.sections)
+    form = note_sections_form(the_note.template, current.sections)
     form.edit_version.data = str(the_note.edit_version)
     return _render_note(the_case, this_session, the_note, form)
 
@@ -130,7 +130,7 @@ def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
     db = get_db()
     the_case, this_session = _case_and_session(case_id, session_id)
     the_note = _note_of(this_session)
-    form = note_sections_form(notes.TEMPLATES[the_note.template])
+    form = note_sections_form(the_note.template)
     if not form.validate_on_submit():
         return _render_note(the_case, this_session, the_note, form, 400)
     sections = {key: getattr(form, f"section_{key}").data or ""

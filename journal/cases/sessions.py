@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..models import ATTENDANCE, Case, CounsellingSession, Note, OpenQuestion, new_id
@@ -16,9 +17,20 @@ TIMELINE_PAGE = 50
 _DAY = timedelta(days=1)
 
 
+class SessionLine(NamedTuple):
+    """The columns of a session a timeline line shows (loading whole ORM objects for a page of
+    fifty cost more than the query)."""
+
+    id: str
+    number: int
+    held_on: date
+    duration_minutes: int
+    attendance: str
+
+
 @dataclass
 class TimelineEntry:
-    session: CounsellingSession
+    session: SessionLine
     note_status: str | None
     questions_asked: int
 
@@ -45,20 +57,29 @@ def update_session(session: CounsellingSession, held_on: date, duration_minutes:
         held_on, duration_minutes, attendance)
 
 
+@functools.cache
+def _timeline_query() -> Select:
+    # Built once, bound per request (see "Statements" in db.py).
+    case_id = bindparam("case_id")
+    asked = (select(OpenQuestion.asked_in_session_id.label("sid"), func.count().label("n"))
+             .where(OpenQuestion.case_id == case_id)
+             .group_by(OpenQuestion.asked_in_session_id).subquery())
+    return (select(CounsellingSession.id, CounsellingSession.number, CounsellingSession.held_on,
+                   CounsellingSession.duration_minutes, CounsellingSession.attendance,
+                   Note.status, asked.c.n)
+            .outerjoin(Note, Note.session_id == CounsellingSession.id)
+            .outerjoin(asked, asked.c.sid == CounsellingSession.id)
+            .where(CounsellingSession.case_id == case_id)
+            .order_by(CounsellingSession.number.desc())
+            .limit(bindparam("size")).offset(bindparam("skip")))
+
+
 def timeline(db: Session, case: Case, page: int = 1) -> tuple[list[TimelineEntry], bool]:
     """Newest sessions first with their note status and question counts; one query a page."""
-    asked = (select(OpenQuestion.asked_in_session_id.label("sid"), func.count().label("n"))
-             .where(OpenQuestion.case_id == case.id)
-             .group_by(OpenQuestion.asked_in_session_id).subquery())
-    rows = db.execute(
-        select(CounsellingSession, Note.status, asked.c.n)
-        .outerjoin(Note, Note.session_id == CounsellingSession.id)
-        .outerjoin(asked, asked.c.sid == CounsellingSession.id)
-        .where(CounsellingSession.case_id == case.id)
-        .order_by(CounsellingSession.number.desc())
-        .limit(TIMELINE_PAGE + 1).offset((max(page, 1) - 1) * TIMELINE_PAGE)
-    ).all()
-    entries = [TimelineEntry(s, status, n or 0) for s, status, n in rows[:TIMELINE_PAGE]]
+    rows = db.execute(_timeline_query(), {"case_id": case.id, "size": TIMELINE_PAGE + 1,
+                                          "skip": (max(page, 1) - 1) * TIMELINE_PAGE}).all()
+    entries = [TimelineEntry(SessionLine(*row[:5]), row[5], row[6] or 0)
+               for row in rows[:TIMELINE_PAGE]]
     return entries, len(rows) > TIMELINE_PAGE
 
 
@@ -68,6 +89,18 @@ def previous_session(db: Session, session: CounsellingSession) -> CounsellingSes
         CounsellingSession.case_id == session.case_id,
         CounsellingSession.number < session.number,
     ).order_by(CounsellingSession.number.desc()).limit(1))
+
+
+def reflection_window(entries: list[TimelineEntry], first_page: bool, last_page: bool
+                      ) -> tuple[datetime | None, datetime | None]:
+    """The `shared_at` bounds (since, before) of the reflections `interleave` places on this
+    page, so a page of a long case fetches only its own; None where the page is open-ended."""
+    if not entries:
+        return None, None
+    since = None if last_page else datetime.combine(entries[-1].session.held_on, time.min)
+    before = None if first_page else (
+        datetime.combine(entries[0].session.held_on, time.min) + _DAY)
+    return since, before
 
 
 def interleave(entries: list[TimelineEntry], shared: list[Any], first_page: bool,

@@ -8,6 +8,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -94,7 +95,11 @@ class CounsellingSession(Base):
     """One meeting. Date, number, length and attendance are not sealed (DESIGN 3)."""
 
     __tablename__ = "case_sessions"
-    __table_args__ = (UniqueConstraint("case_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "number"),
+        # The dashboard's "next session" of each case: an index range, not the case's rows.
+        Index("ix_case_sessions_case_attendance_held_on", "case_id", "attendance", "held_on"),
+    )
 
     id: Mapped[str] = id_column()
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
@@ -145,6 +150,8 @@ class OpenQuestion(Base):
     """Something asked or left open in a session; sealed under the shared case key."""
 
     __tablename__ = "open_questions"
+    # The dashboard counts each case's open questions from the index alone.
+    __table_args__ = (Index("ix_open_questions_case_state", "case_id", "state"),)
 
     id: Mapped[str] = id_column()
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -55,7 +64,11 @@ class ReflectionVersion(Base):
     """One version of a reflection: a client-only draft, or a shared text (kept when amended)."""
 
     __tablename__ = "reflection_versions"
-    __table_args__ = (UniqueConstraint("reflection_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("reflection_id", "number"),
+        # The dashboard counts each case's unread shared versions from the index alone.
+        Index("ix_reflection_versions_case_scope_read", "case_id", "scope", "read_at"),
+    )
 
     id: Mapped[str] = id_column()
     reflection_id: Mapped[str] = mapped_column(

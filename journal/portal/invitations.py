@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from .. import crypto
@@ -29,12 +30,18 @@ from ..models import (
 _PURPOSE = "client-invitation"
 
 
+@functools.cache
+def _pending_query() -> Select:
+    # Built once, bound per request (see "Statements" in db.py): every case page asks.
+    return select(ClientInvitation).where(
+        ClientInvitation.case_id == bindparam("case_id"), ClientInvitation.used_at.is_(None),
+        ClientInvitation.revoked_at.is_(None), ClientInvitation.expires_at > bindparam("now"),
+    ).order_by(ClientInvitation.created_at.desc()).limit(1)
+
+
 def pending(db: Session, case: Case) -> ClientInvitation | None:
     """The case's invitation that can still be used, if any."""
-    return db.scalar(select(ClientInvitation).where(
-        ClientInvitation.case_id == case.id, ClientInvitation.used_at.is_(None),
-        ClientInvitation.revoked_at.is_(None), ClientInvitation.expires_at > utcnow(),
-    ).order_by(ClientInvitation.created_at.desc()).limit(1))
+    return db.scalar(_pending_query(), {"case_id": case.id, "now": utcnow()})
 
 
 def revoke_all(db: Session, case: Case) -> int:

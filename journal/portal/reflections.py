@@ -3,12 +3,14 @@ every earlier shared version kept, and read receipts the client can see."""
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import crypto
 from ..cases.errors import Conflict, InvalidChange, Locked, NotFound
@@ -24,7 +26,6 @@ from ..models import (
     QuestionEvent,
     Reflection,
     ReflectionVersion,
-    User,
     is_id,
     new_id,
     utcnow,
@@ -32,6 +33,7 @@ from ..models import (
 
 MAX_TEXT = 10_000  # characters per prompt; shown to the client before they reach it
 MAX_ANSWER = 5_000
+LIST_PAGE = 50  # reflections per page of the client's list
 PROMPTS = ("stood_out", "helped", "hard", "for_counsellor")
 
 
@@ -120,13 +122,12 @@ def _latest(db: Session, reflection: Reflection, scope: str | None = None
 # --- the client's side ------------------------------------------------------------------------
 
 
-def client_reflection(db: Session, client: User, reflection_id: str) -> Reflection:
-    """A reflection the client wrote in a case they still belong to, else NotFound."""
+def client_reflection(db: Session, case: Case, reflection_id: str) -> Reflection:
+    """A reflection of this case written by its client (the one signed in, whose case it is:
+    routes pass the case `my_case()` found for them), else NotFound."""
     reflection = db.get(Reflection, reflection_id) if is_id(reflection_id) else None
-    if reflection is None or reflection.client_id != client.id:
-        raise NotFound(reflection_id)
-    case = db.get(Case, reflection.case_id)
-    if case is None or case.client_id != client.id:
+    if (reflection is None or case.client_id is None or reflection.case_id != case.id
+            or reflection.client_id != case.client_id):
         raise NotFound(reflection_id)
     return reflection
 
@@ -165,21 +166,25 @@ def working_copy(db: Session, keyring: Keyring, reflection: Reflection) -> Refle
 
 def _claim(db: Session, reflection: Reflection, expected_version: int) -> int:
     """Bump edit_version unless another tab saved since `expected_version` (then Conflict)."""
+    now = utcnow()
     result = db.execute(
         update(Reflection)
         .where(Reflection.id == reflection.id, Reflection.edit_version == expected_version)
-        .values(edit_version=expected_version + 1, updated_at=utcnow())
+        .values(edit_version=expected_version + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
         raise Conflict()
-    db.refresh(reflection)
+    # The row now holds exactly these values: no need to read it back.
+    set_committed_value(reflection, "edit_version", expected_version + 1)
+    set_committed_value(reflection, "updated_at", now)
     return reflection.edit_version
 
 
-def save_draft(db: Session, keyring: Keyring, reflection: Reflection,
-               content: ReflectionContent, expected_version: int) -> int:
-    """Autosave: re-seal the working draft with the client's own key. Returns the new version."""
+def _claim_draft(db: Session, reflection: Reflection, content: ReflectionContent,
+                 expected_version: int) -> tuple[ReflectionVersion, ReflectionContent]:
+    """The working draft, claimed for this save; Locked once the case is closed or nothing is
+    in draft, Conflict if another tab saved since `expected_version`."""
     case = db.get(Case, reflection.case_id)
     if case is None or case.status != "open":
         raise Locked()  # a closed case is read-only for the client, autosave included
@@ -187,23 +192,27 @@ def save_draft(db: Session, keyring: Keyring, reflection: Reflection,
     if version is None or version.scope != CLIENT_ONLY:
         raise Locked()
     content = clean(content)
-    new_edit = _claim(db, reflection, expected_version)
+    _claim(db, reflection, expected_version)
+    return version, content
+
+
+def save_draft(db: Session, keyring: Keyring, reflection: Reflection,
+               content: ReflectionContent, expected_version: int) -> int:
+    """Autosave: re-seal the working draft with the client's own key. Returns the new version."""
+    version, content = _claim_draft(db, reflection, content, expected_version)
     version.content_sealed = _seal(keyring, version, content, version.content_sealed)
-    return new_edit
+    return reflection.edit_version
 
 
 def share(db: Session, keyring: Keyring, reflection: Reflection, content: ReflectionContent,
           expected_version: int) -> None:
-    """Share with the counsellor: the draft is re-sealed under the shared case key."""
-    case = db.get(Case, reflection.case_id)
-    if case is None or case.status != "open":
-        raise Locked()
-    save_draft(db, keyring, reflection, content, expected_version)
-    version = _latest(db, reflection)
+    """Share with the counsellor: the draft becomes shared text, sealed under the shared case
+    key (in one step: the client's own key never seals this text again)."""
+    version, content = _claim_draft(db, reflection, content, expected_version)
     now = utcnow()
     version.scope = SHARED_SCOPE
     version.shared_at = now
-    version.content_sealed = _seal(keyring, version, clean(content), None)
+    version.content_sealed = _seal(keyring, version, content, None)
     reflection.status = "shared"
     reflection.shared_at = reflection.shared_at or now
     _mark_answered(db, keyring, reflection, content)
@@ -234,30 +243,63 @@ def start_amendment(db: Session, keyring: Keyring, reflection: Reflection) -> No
     _add_version(db, keyring, reflection, latest.number + 1, content)
 
 
-def for_client(db: Session, keyring: Keyring, case: Case) -> list[ReflectionView]:
-    """The client's reflections in this case, newest first, with read receipts — two queries
-    however many there are."""
-    reflections = db.scalars(select(Reflection).where(
-        Reflection.case_id == case.id, Reflection.client_id == keyring.user.id,
-    ).order_by(Reflection.created_at.desc())).all()
+@dataclass
+class ReflectionListing:
+    """A reflection as the client's list shows it: dates and receipts, no text."""
+
+    reflection: Reflection
+    read_at: datetime | None
+    amending: bool
+
+
+@dataclass
+class ReflectionListPage:
+    rows: list[ReflectionListing]
+    page: int
+    has_more: bool
+
+
+@functools.cache
+def _client_list_queries(paged: bool) -> tuple[Select, Select]:
+    # Built once, bound per request (see "Statements" in db.py). No ciphertext is read: the
+    # list shows dates and read receipts only.
+    reflections = select(Reflection).where(
+        Reflection.case_id == bindparam("case_id"), Reflection.client_id == bindparam("client_id"),
+    ).order_by(Reflection.created_at.desc(), Reflection.id)
+    if paged:
+        reflections = reflections.limit(bindparam("size")).offset(bindparam("skip"))
+    versions = (select(ReflectionVersion.reflection_id, ReflectionVersion.scope,
+                       ReflectionVersion.read_at)
+                .where(ReflectionVersion.reflection_id.in_(bindparam("ids", expanding=True)))
+                .order_by(ReflectionVersion.number))
+    return reflections, versions
+
+
+def for_client(db: Session, keyring: Keyring, case: Case, page: int | None = 1
+               ) -> ReflectionListPage:
+    """The client's reflections in this case, newest first, with read receipts: one page of
+    LIST_PAGE (all of them with page=None) — two queries however many there are."""
+    reflections_query, versions_query = _client_list_queries(page is not None)
+    number = max(page or 1, 1)
+    reflections = db.scalars(reflections_query, {
+        "case_id": case.id, "client_id": keyring.user.id, "size": LIST_PAGE + 1,
+        "skip": (number - 1) * LIST_PAGE}).all()
+    has_more = page is not None and len(reflections) > LIST_PAGE
+    if has_more:
+        reflections = reflections[:LIST_PAGE]
     if not reflections:
-        return []
-    latest: dict[str, ReflectionVersion] = {}
-    latest_shared: dict[str, ReflectionVersion] = {}
-    for version in db.scalars(select(ReflectionVersion).where(
-            ReflectionVersion.reflection_id.in_([r.id for r in reflections]))
-            .order_by(ReflectionVersion.number)):
-        latest[version.reflection_id] = version
-        if version.scope == SHARED_SCOPE:
-            latest_shared[version.reflection_id] = version
-    views = []
-    for reflection in reflections:
-        version, shared = latest[reflection.id], latest_shared.get(reflection.id)
-        views.append(ReflectionView(
-            reflection, version, open_version(keyring, version),
-            read_at=shared.read_at if shared else None,
-            amending=version.scope == CLIENT_ONLY and shared is not None))
-    return views
+        return ReflectionListPage([], number, False)
+    latest_scope: dict[str, str] = {}
+    shared_read: dict[str, datetime | None] = {}
+    for reflection_id, scope, read_at in db.execute(
+            versions_query, {"ids": [r.id for r in reflections]}):
+        latest_scope[reflection_id] = scope
+        if scope == SHARED_SCOPE:
+            shared_read[reflection_id] = read_at
+    rows = [ReflectionListing(r, read_at=shared_read.get(r.id),
+                              amending=latest_scope[r.id] == CLIENT_ONLY and r.id in shared_read)
+            for r in reflections]
+    return ReflectionListPage(rows, number, has_more)
 
 
 # --- the counsellor's side --------------------------------------------------------------------
@@ -299,20 +341,39 @@ class SharedEntry:
     versions: int
 
 
-def shared_entries(db: Session, case: Case, since: datetime | None = None
+@functools.cache
+def _shared_queries(since: bool, before: bool, with_content: bool) -> tuple[Select, Select]:
+    # Built once per variant, bound per request (see "Statements" in db.py).
+    reflections = select(Reflection).where(Reflection.case_id == bindparam("case_id"),
+                                           Reflection.status == "shared")
+    if since:
+        reflections = reflections.where(Reflection.shared_at >= bindparam("since"))
+    if before:
+        reflections = reflections.where(Reflection.shared_at < bindparam("before"))
+    versions = select(ReflectionVersion).where(
+        ReflectionVersion.reflection_id.in_(bindparam("ids", expanding=True)),
+        ReflectionVersion.scope == SHARED_SCOPE,
+    ).order_by(ReflectionVersion.number)
+    if not with_content:
+        versions = versions.options(defer(ReflectionVersion.content_sealed, raiseload=True))
+    return reflections.order_by(Reflection.shared_at.desc()), versions
+
+
+def shared_entries(db: Session, case: Case, since: datetime | None = None,
+                   before: datetime | None = None, with_content: bool = True
                    ) -> list[SharedEntry]:
-    """Shared reflections of the case (newest first) — two queries, whatever their number."""
-    query = select(Reflection).where(Reflection.case_id == case.id,
-                                     Reflection.status == "shared")
-    if since is not None:
-        query = query.where(Reflection.shared_at >= since)
-    reflections = db.scalars(query.order_by(Reflection.shared_at.desc())).all()
+    """Shared reflections of the case (newest first) — two queries, whatever their number.
+
+    `since`/`before` bound `shared_at` (a timeline page needs only its own dates); without
+    `with_content` the ciphertext is not even fetched, and touching it raises.
+    """
+    reflections_query, versions_query = _shared_queries(since is not None, before is not None,
+                                                        with_content)
+    reflections = db.scalars(reflections_query, {"case_id": case.id, "since": since,
+                                                 "before": before}).all()
     if not reflections:
         return []
-    rows = db.scalars(select(ReflectionVersion).where(
-        ReflectionVersion.reflection_id.in_([r.id for r in reflections]),
-        ReflectionVersion.scope == SHARED_SCOPE,
-    ).order_by(ReflectionVersion.number)).all()
+    rows = db.scalars(versions_query, {"ids": [r.id for r in reflections]}).all()
     latest: dict[str, ReflectionVersion] = {}
     counts: dict[str, int] = {}
     for row in rows:

@@ -32,6 +32,7 @@ from ..cases import questions
 from ..cases.errors import Conflict, InvalidChange, Locked
 from ..db import get_db
 from ..models import SCHEDULED, Case, CounsellingSession
+from ..paging import page_arg
 from . import invitations, reflections
 from .forms import PROMPT_LABELS, RATING_LABELS, ReflectionForm, content_from, expected_version
 
@@ -68,7 +69,8 @@ def home() -> ResponseReturnValue:
     return render_template(
         "portal/home.html", case=case, next_session=_next_session(case),
         questions=questions.still_open(db, g.keyring, case),
-        reflections=reflections.for_client(db, g.keyring, case), form=ReflectionForm(),
+        reflections=reflections.for_client(db, g.keyring, case, page_arg()),
+        form=ReflectionForm(),
     )
 
 
@@ -78,7 +80,8 @@ def activity() -> ResponseReturnValue:
     db = get_db()
     case = my_case()
     opened = audit.for_case(db, case.id, ("reflection.viewed",))
-    written = {r.reflection.id: r.reflection for r in reflections.for_client(db, g.keyring, case)}
+    written = {r.reflection.id: r.reflection
+               for r in reflections.for_client(db, g.keyring, case, page=None).rows}
     return render_template("portal/activity.html", opened=opened, written=written)
 
 
@@ -103,7 +106,7 @@ def _render_reflection(reflection_id: str, status: int = 200,
                        conflict: bool = False) -> ResponseReturnValue:
     db = get_db()
     case = my_case()
-    reflection = reflections.client_reflection(db, g.keyring.user, reflection_id)
+    reflection = reflections.client_reflection(db, case, reflection_id)
     view = reflections.working_copy(db, g.keyring, reflection)
     form = ReflectionForm()
     form.edit_version.data = str(reflection.edit_version)
@@ -129,8 +132,8 @@ def reflection(reflection_id: str) -> ResponseReturnValue:
 def save_reflection(reflection_id: str) -> ResponseReturnValue:
     """Without JavaScript: save the draft, or share it — the button pressed says which."""
     db = get_db()
-    my_case()
-    reflection = reflections.client_reflection(db, g.keyring.user, reflection_id)
+    case = my_case()  # held: the services below find it in the session instead of a SELECT
+    reflection = reflections.client_reflection(db, case, reflection_id)
     if not ReflectionForm().validate_on_submit():
         abort(400)
     content = content_from(request.form)
@@ -165,8 +168,8 @@ def save_reflection(reflection_id: str) -> ResponseReturnValue:
 def autosave(reflection_id: str) -> ResponseReturnValue:
     """The page saves itself every few seconds and when a field loses focus."""
     db = get_db()
-    my_case()
-    reflection = reflections.client_reflection(db, g.keyring.user, reflection_id)
+    case = my_case()  # held: the services below find it in the session instead of a SELECT
+    reflection = reflections.client_reflection(db, case, reflection_id)
     try:
         new_version = reflections.save_draft(db, g.keyring, reflection,
                                              content_from(request.form),
@@ -187,7 +190,7 @@ def autosave(reflection_id: str) -> ResponseReturnValue:
 def amend_reflection(reflection_id: str) -> ResponseReturnValue:
     db = get_db()
     case = my_case()
-    reflection = reflections.client_reflection(db, g.keyring.user, reflection_id)
+    reflection = reflections.client_reflection(db, case, reflection_id)
     if not ReflectionForm().validate_on_submit() or case.status != "open":
         abort(400)
     reflections.start_amendment(db, g.keyring, reflection)
