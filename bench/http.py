@@ -6,7 +6,7 @@ loopback, driven by wrk; signed-in pages and reflection submits against the bare
         --reset-database                                 # PostgreSQL (an empty or scratch DB)
 
 Workers and threads come from JOURNAL_WORKERS / JOURNAL_THREADS as in production (gunicorn
-defaults 2 and 4). Needs gunicorn in the venv (`pip install gunicorn`) and wrk
+defaults 2 and 4). Needs gunicorn in the venv (`pip install -e ".[server]"`) and wrk
 (`apt-get install wrk`). Every run is bounded in time (--duration) and in requests
 (--max-requests); only the expected status counts as success. See bench/README.md.
 """

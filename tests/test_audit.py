@@ -32,6 +32,24 @@ def run_verify(app):
     return app.test_cli_runner().invoke(args=["verify-audit"])
 
 
+def in_threads(work, count: int) -> list[BaseException]:
+    """Run work(0) … work(count - 1) in threads at once; return what they raised."""
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            work(n)
+        except BaseException as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
 def actions(app) -> list[str]:
     with session_for(app) as db:
         return list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)))
@@ -150,24 +168,15 @@ def test_the_counsellor_sees_the_case_log_and_the_admin_its_health(counsellor, l
 def test_concurrent_appends_never_fork_the_chain(app, counsellor):
     """Six writers at once (on PostgreSQL when JOURNAL_TEST_DATABASE_URL is set, as in CI)."""
     key = instance_secrets.read(app.instance_path).audit_key
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            for i in range(25):
-                with session_for(app) as db:
-                    audit.record(db, "note.viewed", actor_id=None, object_type="note",
-                                 object_id=f"{n}-{i}", key=key)
-                    db.commit()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        for i in range(25):
+            with session_for(app) as db:
+                audit.record(db, "note.viewed", actor_id=None, object_type="note",
+                             object_id=f"{n}-{i}", key=key)
+                db.commit()
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    assert not in_threads(writer, 6)
     verdict = verify(app)
     assert verdict.ok, verdict.problems
     with session_for(app) as db:
@@ -182,24 +191,15 @@ def test_first_entries_at_once_agree_on_who_starts_the_chain(app):
     with session_for(app) as db:
         assert db.get(AuditHead, 1) is None
     start = threading.Barrier(4)
-    errors: list[BaseException] = []
 
     def writer(n: int) -> None:
-        try:
-            with session_for(app) as db:
-                start.wait()
-                audit.record(db, "note.viewed", actor_id=None, object_type="note",
-                             object_id=str(n), key=key)
-                db.commit()
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
+        with session_for(app) as db:
+            start.wait()
+            audit.record(db, "note.viewed", actor_id=None, object_type="note",
+                         object_id=str(n), key=key)
+            db.commit()
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    assert not in_threads(writer, 4)
     assert verify(app).ok
     with session_for(app) as db:
         assert list(db.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq))) == [1, 2, 3, 4]

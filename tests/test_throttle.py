@@ -106,18 +106,22 @@ def test_invitation_acceptance_is_throttled_per_address(tight):
     assert resp.status_code == 200
 
 
-def test_the_store_holds_hmacs_never_addresses_or_names(tight):
-    admin = browser_at(tight, "10.0.0.1")
-    set_up_practice(tight, admin)
-    sign_in(browser_at(tight, "192.0.2.77"), "canary-login", WRONG)
+def counter_keys(app) -> list[str]:
+    """The keys of the throttle counters this app stored (Redis or the database)."""
     if REDIS_URL:
         import redis
 
         store = redis.Redis.from_url(REDIS_URL)
-        keys = [k.decode() for k in store.keys(f"*{tight.config['RATELIMIT_KEY_PREFIX']}*")]
-    else:
-        with session_for(tight) as db:
-            keys = list(db.scalars(select(ThrottleCounter.key)))
+        return [k.decode() for k in store.keys(f"*{app.config['RATELIMIT_KEY_PREFIX']}*")]
+    with session_for(app) as db:
+        return list(db.scalars(select(ThrottleCounter.key)))
+
+
+def test_the_store_holds_hmacs_never_addresses_or_names(tight):
+    admin = browser_at(tight, "10.0.0.1")
+    set_up_practice(tight, admin)
+    sign_in(browser_at(tight, "192.0.2.77"), "canary-login", WRONG)
+    keys = counter_keys(tight)
     assert keys
     for key in keys:
         assert "192.0.2.77" not in key and "canary-login" not in key
@@ -143,14 +147,7 @@ def test_search_is_throttled_per_account_with_a_kind_429_and_keeps_no_query(
         assert ada.get("/").status_code == 200  # only searching waits
         assert colleague.post("/search", {"query": "Quillcanary"}).status_code == 200
 
-        if REDIS_URL:
-            import redis
-
-            store = redis.Redis.from_url(REDIS_URL)
-            keys = [k.decode() for k in store.keys(f"*{app.config['RATELIMIT_KEY_PREFIX']}*")]
-        else:
-            with session_for(app) as db:
-                keys = list(db.scalars(select(ThrottleCounter.key)))
+        keys = counter_keys(app)
         assert any("search-account" in key for key in keys)
         with session_for(app) as db:
             user_ids = set(db.scalars(select(User.id)))
