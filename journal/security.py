@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -17,6 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from . import instance_secrets
@@ -24,8 +26,10 @@ from .auth import two_factor, web_sessions
 from .auth.service import practice_exists
 from .db import get_db
 from .errors import signed_out_while_typing
-from .keyring import Keyring
+from .keyring import OWN, Keyring, SessionCopies
 from .selfcheck import is_loopback
+
+logger = logging.getLogger(__name__)
 
 # Endpoints anyone may reach. Everything else needs a signed-in user.
 PUBLIC_ENDPOINTS = frozenset(
@@ -113,7 +117,9 @@ def _before_request() -> ResponseReturnValue | None:
         return redirect(url_for("auth.second_factor"))
     g.signed_in = signed_in
     if signed_in is not None:
-        g.keyring = Keyring(db, signed_in.user, signed_in.private_key)
+        g.keyring = Keyring(db, signed_in.user, signed_in.private_key,
+                            SessionCopies(signed_in.row.id, signed_in.session_key))
+        g.keyring.add_copies(OWN, signed_in.own_key_copies)
     elif cookie:
         g.clear_session_cookie = True
         if endpoint not in PUBLIC_ENDPOINTS:
@@ -137,6 +143,28 @@ def _before_request() -> ResponseReturnValue | None:
             and endpoint not in TWO_FACTOR_SETUP_ENDPOINTS):
         return redirect(url_for("auth.two_factor_page"))
     return None
+
+
+def _keep_opened_keys(exc: BaseException | None) -> None:
+    """Store sealed copies of the keys this request opened from their wraps, so the session's
+    next pages open them with AES-GCM (keyring.py). Its own short transaction, after the
+    view: whatever the view left uncommitted is rolled back first, as teardown would."""
+    keyring = g.get("keyring")
+    db = g.get("db")
+    if exc is not None or keyring is None or db is None:
+        return
+    copies = keyring.fresh_copies()
+    if not copies:
+        return
+    db.rollback()
+    try:
+        db.add_all(copies)
+        db.commit()
+    except SQLAlchemyError:
+        # Another tab of the same session stored them first, the session just ended, or the
+        # database is busy: the keys are opened from their wraps again next time.
+        db.rollback()
+        logger.info("kept no copies of opened keys this time")
 
 
 def set_session_cookie(value: str) -> None:
@@ -192,6 +220,7 @@ def init_app(app: Flask) -> None:
     )
     app.before_request(_before_request)
     app.after_request(_after_request)
+    app.teardown_request(_keep_opened_keys)
 
     @app.get("/health")
     def health() -> tuple[str, int, dict[str, str]]:

@@ -19,6 +19,7 @@ from journal.models import (
     OpenQuestion,
     Person,
     QuestionEvent,
+    SessionKey,
 )
 
 from conftest import (
@@ -245,8 +246,8 @@ def _rows_for_case(app, case_id: str) -> int:
     with session_for(app) as db:
         return sum(
             db.scalar(select(func.count()).select_from(model).where(model.case_id == case_id))
-            for model in (CaseKey, DirectoryEntry, CounsellingSession, Note, NoteRevision,
-                          OpenQuestion, QuestionEvent, Person)
+            for model in (CaseKey, SessionKey, DirectoryEntry, CounsellingSession, Note,
+                          NoteRevision, OpenQuestion, QuestionEvent, Person)
         ) + db.scalar(select(func.count()).select_from(Case).where(Case.id == case_id))
 
 
@@ -258,6 +259,10 @@ def test_erase_shreds_ciphertext_keys_and_directory_entry(counsellor, app):
     counsellor.post(f"/cases/{case_id}/sessions/{session_id}/note/start",
                     {"template": "dap"})
     counsellor.post(f"/cases/{case_id}/people", {"name": "Sam", "relation": "brother"})
+    counsellor.get(f"/cases/{case_id}")  # the session keeps a sealed copy of the case's key
+    with session_for(app) as db:
+        assert db.scalar(select(func.count()).select_from(SessionKey)
+                         .where(SessionKey.case_id == case_id))
     assert _rows_for_case(app, case_id) > 5
     with session_for(app) as db:
         pseudonym = db.get(Case, case_id).pseudonym

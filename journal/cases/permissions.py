@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TypeVar
 
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
 
-from ..models import Case, CounsellingSession, Note, OpenQuestion, Person, User, is_id
+from ..keyring import Keyring
+from ..models import (
+    Case,
+    CaseKey,
+    CounsellingSession,
+    Note,
+    OpenQuestion,
+    Person,
+    SessionKey,
+    User,
+    is_id,
+)
 from .errors import NotFound
 
 T = TypeVar("T", CounsellingSession, OpenQuestion, Person, Note)
@@ -23,6 +36,78 @@ def case_for_counsellor(db: Session, user: User, case_id: str) -> Case:
     if case is None or not can_read_case(user, case):
         raise NotFound(case_id)
     return case
+
+
+# Every case page starts from its case, and most go on to open a case key: the case (with
+# the session the URL names and its note), the user's wraps of the case's keys and this
+# signed-in session's copies of them (keyring.py) come in one statement, built once (see
+# "Statements" in db.py). Each query ends in the same three key columns.
+_WRAPS = and_(CaseKey.case_id == Case.id, CaseKey.recipient_id == bindparam("user_id"))
+_COPIES = and_(SessionKey.session_id == bindparam("session_id_of_keys"),
+               SessionKey.case_id == CaseKey.case_id, SessionKey.purpose == CaseKey.purpose)
+_KEY_COLUMNS = (CaseKey.purpose, CaseKey.wrapped, SessionKey.key_sealed)
+
+
+def _with_keys(query: Select) -> Select:
+    return query.outerjoin(CaseKey, _WRAPS).outerjoin(SessionKey, _COPIES)
+
+
+@functools.cache
+def _case_query() -> Select:
+    return _with_keys(select(Case, *_KEY_COLUMNS)).where(Case.id == bindparam("case_id"))
+
+
+@functools.cache
+def _session_query() -> Select:
+    return (_with_keys(
+        select(Case, CounsellingSession, Note, *_KEY_COLUMNS)
+        .join(CounsellingSession, and_(CounsellingSession.case_id == Case.id,
+                                       CounsellingSession.id == bindparam("session_id")))
+        .outerjoin(Note, Note.session_id == CounsellingSession.id))
+        .where(Case.id == bindparam("case_id")))
+
+
+@functools.cache
+def _client_case_query() -> Select:
+    return _with_keys(select(Case, *_KEY_COLUMNS)).where(Case.client_id == bindparam("user_id"))
+
+
+def _rows(db: Session, keyring: Keyring, query: Select, **params: str) -> list:
+    """The query's rows, after handing the case's wraps and copies to the keyring."""
+    rows = db.execute(query, {"user_id": keyring.user.id,
+                              "session_id_of_keys": keyring.session_id, **params}).all()
+    if rows:
+        case_id = rows[0][0].id
+        keyring.add_wraps(case_id, {row[-3]: row[-2] for row in rows if row[-3] is not None})
+        keyring.add_copies(case_id, {row[-3]: row[-1] for row in rows if row[-1] is not None})
+    return rows
+
+
+def client_case_with_keys(db: Session, keyring: Keyring) -> Case | None:
+    """The case the keyring's client belongs to (None once it is erased), ready to open."""
+    rows = _rows(db, keyring, _client_case_query())
+    return rows[0][0] if rows else None
+
+
+def own_case_with_keys(db: Session, keyring: Keyring, case_id: str) -> Case:
+    """The case if it is the keyring's counsellor's, else NotFound; ready to open, with no
+    further statement."""
+    rows = _rows(db, keyring, _case_query(), case_id=case_id) if is_id(case_id) else []
+    if not rows or not can_read_case(keyring.user, rows[0][0]):
+        raise NotFound(case_id)
+    return rows[0][0]
+
+
+def own_session_with_keys(db: Session, keyring: Keyring, case_id: str, session_id: str
+                          ) -> tuple[Case, CounsellingSession, Note | None]:
+    """A session of one of the keyring's counsellor's cases and its note (if started), else
+    NotFound; the case is ready to open."""
+    rows = (_rows(db, keyring, _session_query(), case_id=case_id, session_id=session_id)
+            if is_id(case_id) and is_id(session_id) else [])
+    if not rows or not can_read_case(keyring.user, rows[0][0]):
+        raise NotFound(session_id)
+    case, session, note = rows[0][:3]
+    return case, session, note
 
 
 def _child_of(db: Session, model: type[T], case: Case, object_id: str) -> T:

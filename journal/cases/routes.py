@@ -20,7 +20,7 @@ from . import people, questions, sessions, timeline
 from . import service as cases
 from .errors import InvalidChange
 from .forms import ClientForm, EraseForm, PersonForm
-from .permissions import case_for_counsellor, person_in_case
+from .permissions import own_case_with_keys, person_in_case
 
 bp = Blueprint("cases", __name__)
 
@@ -38,7 +38,7 @@ def counsellors_only() -> ResponseReturnValue | None:
 
 def own_case(case_id: str) -> Case:
     """The signed-in counsellor's case, or 404."""
-    return case_for_counsellor(get_db(), g.keyring.user, case_id)
+    return own_case_with_keys(get_db(), g.keyring, case_id)
 
 
 def audit_case(db: Session, action: str, case: Case, object_type: str = "case",

@@ -7,7 +7,7 @@ import secrets
 from dataclasses import asdict, dataclass, fields
 from datetime import date
 
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Date, Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from .. import crypto
@@ -30,6 +30,7 @@ from ..models import (
     QuestionEvent,
     Reflection,
     ReflectionVersion,
+    SessionKey,
     User,
     WebSession,
     new_id,
@@ -38,6 +39,7 @@ from ..models import (
 from .sealing import seal_json, unseal_json
 
 PAGE_SIZE = 50
+NEVER = date.max  # the dashboard's sort key for a case with no session booked
 # No 0/O, 1/I/L: a pseudonym is read aloud in supervision and typed to confirm erasure.
 _PSEUDONYM_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -147,12 +149,14 @@ def _dashboard_query(show_closed: bool) -> Select:
                       CounsellingSession.held_on >= bindparam("today"),
                       CounsellingSession.attendance == SCHEDULED)
                .scalar_subquery())
+    # One sort key, named, so that ORDER BY refers to the column and each case's subquery runs
+    # once (written out in ORDER BY it ran three times). No next session sorts last.
+    next_key = func.coalesce(next_on, bindparam("never", NEVER, type_=Date)).label("next_on")
     # The page is chosen first on the sort keys alone; only its rows carry their sealed
     # names and get their counts (sorting 300 rows with their ciphertext cost 3x more).
-    chosen = (select(Case.id.label("case_id"), next_on.label("next_on"))
+    chosen = (select(Case.id.label("case_id"), next_key)
               .where(Case.counsellor_id == me, status_filter)
-              .order_by(Case.status.desc(), next_on.is_(None), next_on, Case.created_at.desc(),
-                        Case.id)
+              .order_by(Case.status.desc(), next_key, Case.created_at.desc(), Case.id)
               .limit(bindparam("size")).offset(bindparam("skip"))
               .subquery())
     open_count = (select(func.count()).select_from(OpenQuestion)
@@ -168,8 +172,7 @@ def _dashboard_query(show_closed: bool) -> Select:
             .select_from(chosen)
             .join(Case, Case.id == chosen.c.case_id)
             .join(DirectoryEntry, DirectoryEntry.case_id == Case.id)
-            .order_by(Case.status.desc(), chosen.c.next_on.is_(None), chosen.c.next_on,
-                      Case.created_at.desc(), Case.id))
+            .order_by(Case.status.desc(), chosen.c.next_on, Case.created_at.desc(), Case.id))
 
 
 def dashboard(db: Session, keyring: Keyring, page: int = 1, show_closed: bool = False
@@ -185,7 +188,7 @@ def dashboard(db: Session, keyring: Keyring, page: int = 1, show_closed: bool = 
             case_id=case_id, pseudonym=pseudonym, status=status,
             display_name=unseal_json(directory_key, name_sealed, "directory_entries",
                                      entry_id, "name", case_id)["display"],
-            next_session=next_on,
+            next_session=None if next_on == NEVER else next_on,
             open_questions=n or 0,
             unread=unread or 0,
         )
@@ -210,13 +213,13 @@ def reopen_case(case: Case) -> None:
 def erase_case(db: Session, case: Case) -> None:
     """Crypto-shred a case: its ciphertext, every key wrap and its directory entry (DESIGN 3.7).
 
-    Unwrapped keys live only in request memory (see keyring.py), so no session row holds a copy.
+    Signed-in sessions' sealed copies of the case's keys (keyring.py) go with the wraps.
     The client's account exists only for this case, so it goes too: they can no longer sign in.
     """
     case_id, client_id = case.id, case.client_id
     for model in (QuestionEvent, OpenQuestion, NoteRevision, Note, ReflectionVersion,
                   Reflection, ClientInvitation, Person, CounsellingSession, CaseKey,
-                  DirectoryEntry):
+                  SessionKey, DirectoryEntry):
         db.execute(delete(model).where(model.case_id == case_id))
     db.execute(delete(Case).where(Case.id == case_id))
     if client_id is not None:

@@ -19,13 +19,20 @@ from .forms import (
     StartNoteForm,
     note_sections_form,
 )
-from .permissions import question_in_case, session_in_case
+from .permissions import own_session_with_keys, question_in_case, session_in_case
 from .routes import audit_case, bp, own_case
 
 
 def _case_and_session(case_id: str, session_id: str) -> tuple[Case, CounsellingSession]:
-    the_case = own_case(case_id)
-    return the_case, session_in_case(get_db(), the_case, session_id)
+    the_case, the_session, _note = own_session_with_keys(get_db(), g.keyring, case_id,
+                                                         session_id)
+    return the_case, the_session
+
+
+def _case_session_note(case_id: str, session_id: str
+                       ) -> tuple[Case, CounsellingSession, Note | None]:
+    """The case, the session and its note (None until one is started), in one statement."""
+    return own_session_with_keys(get_db(), g.keyring, case_id, session_id)
 
 
 @bp.route("/cases/<case_id>/sessions/new", methods=["GET", "POST"])
@@ -102,18 +109,18 @@ def start_note(case_id: str, session_id: str) -> ResponseReturnValue:
     return redirect(url_for("cases.note", case_id=the_case.id, session_id=this_session.id))
 
 
-def _note_of(this_session: CounsellingSession) -> Note:
-    note = notes.note_for_session(get_db(), this_session)
-    if note is None:
-        raise NotFound(this_session.id)
-    return note
+def _case_session_and_note(case_id: str, session_id: str
+                           ) -> tuple[Case, CounsellingSession, Note]:
+    the_case, this_session, the_note = _case_session_note(case_id, session_id)
+    if the_note is None:
+        raise NotFound(session_id)
+    return the_case, this_session, the_note
 
 
 @bp.get("/cases/<case_id>/sessions/<session_id>/note")
 def note(case_id: str, session_id: str) -> ResponseReturnValue:
     db = get_db()
-    the_case, this_session = _case_and_session(case_id, session_id)
-    the_note = notes.note_for_session(db, this_session)
+    the_case, this_session, the_note = _case_session_note(case_id, session_id)
     if the_note is None:
         return redirect(url_for("cases.session", case_id=the_case.id, session_id=session_id))
     current = notes.current_revision(db, g.keyring, the_note)
@@ -128,8 +135,7 @@ def note(case_id: str, session_id: str) -> ResponseReturnValue:
 def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
     """Save a draft, sign it, or amend a signed note — the button pressed says which."""
     db = get_db()
-    the_case, this_session = _case_and_session(case_id, session_id)
-    the_note = _note_of(this_session)
+    the_case, this_session, the_note = _case_session_and_note(case_id, session_id)
     form = note_sections_form(the_note.template)
     if not form.validate_on_submit():
         return _render_note(the_case, this_session, the_note, form, 400)
@@ -173,8 +179,7 @@ def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
 
 @bp.get("/cases/<case_id>/sessions/<session_id>/note/versions")
 def note_versions(case_id: str, session_id: str) -> ResponseReturnValue:
-    the_case, this_session = _case_and_session(case_id, session_id)
-    the_note = _note_of(this_session)
+    the_case, this_session, the_note = _case_session_and_note(case_id, session_id)
     audit_case(get_db(), "note.viewed", the_case, "note", the_note.id)
     get_db().commit()
     return render_template("cases/note_versions.html", case=the_case, session=this_session,

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from ..models import ATTENDANCE, Case, CounsellingSession, Note, OpenQuestion, new_id
+from ..models import ATTENDANCE, SCHEDULED, Case, CounsellingSession, Note, OpenQuestion, new_id
 from .errors import InvalidChange
 
 TIMELINE_PAGE = 50
@@ -81,6 +81,20 @@ def timeline(db: Session, case: Case, page: int = 1) -> tuple[list[TimelineEntry
     entries = [TimelineEntry(SessionLine(*row[:5]), row[5], row[6] or 0)
                for row in rows[:TIMELINE_PAGE]]
     return entries, len(rows) > TIMELINE_PAGE
+
+
+@functools.cache
+def _next_booked_query() -> Select:
+    return (select(CounsellingSession)
+            .where(CounsellingSession.case_id == bindparam("case_id"),
+                   CounsellingSession.attendance == SCHEDULED,
+                   CounsellingSession.held_on >= bindparam("today"))
+            .order_by(CounsellingSession.held_on).limit(1))
+
+
+def next_booked(db: Session, case: Case) -> CounsellingSession | None:
+    """The case's next scheduled session from today on, if one is booked."""
+    return db.scalar(_next_booked_query(), {"case_id": case.id, "today": date.today()})
 
 
 def previous_session(db: Session, session: CounsellingSession) -> CounsellingSession | None:

@@ -6,6 +6,7 @@ from .accounts import (
     BackupCode,
     CounsellorInvitation,
     Practice,
+    SessionKey,
     SetupCode,
     User,
     WebSession,
@@ -49,5 +50,5 @@ __all__ = [
     "DRAFT", "OPEN", "PARKED", "PRIVATE", "QUESTION_STATES", "RESOLVED", "SCHEDULED", "SHARED",
     "SIGNED", "Case", "CaseKey", "CounsellingSession", "CounsellorInvitation", "DirectoryEntry",
     "Note", "NoteRevision", "OpenQuestion", "Person", "Practice", "QuestionEvent",
-    "SetupCode", "User", "WebSession", "is_id", "new_id", "utcnow",
+    "SessionKey", "SetupCode", "User", "WebSession", "is_id", "new_id", "utcnow",
 ]

@@ -103,6 +103,22 @@ class WebSession(Base):
     last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class SessionKey(Base):
+    """A key a signed-in session has already unwrapped, sealed under that session's cookie key
+    (DESIGN 3.6), so a page opens it with AES-GCM instead of an HPKE open. case_id is "-" for
+    the user's own keys (directory, drafts). Gone with the session row (sign-out, timeouts,
+    passphrase change) and, for a case's keys, when the case is erased (cases/service.py)."""
+
+    __tablename__ = "session_keys"
+
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("web_sessions.id", ondelete="CASCADE"), primary_key=True)
+    # Not a foreign key: "-" names the user's own keys. erase_case deletes a case's copies.
+    case_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    purpose: Mapped[str] = mapped_column(String(12), primary_key=True)
+    key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class BackupCode(Base):
     """A single-use backup code for two-step sign-in: only HMAC(pepper, user id + code)."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import (
     Blueprint,
     abort,
@@ -19,7 +17,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import select
 
 from .. import audit
 from ..auth import service as auth
@@ -28,10 +25,11 @@ from ..auth.context import kdf_settings
 from ..auth.forms import JoinForm
 from ..auth.routes import failed_sign_in, sign_in, welcome
 from ..auth.two_factor_routes import prove_second_step, wrong_code_message
-from ..cases import questions
+from ..cases import questions, sessions
 from ..cases.errors import Conflict, InvalidChange, Locked
+from ..cases.permissions import client_case_with_keys
 from ..db import get_db
-from ..models import SCHEDULED, Case, CounsellingSession
+from ..models import Case, CounsellingSession
 from ..paging import page_arg
 from . import invitations, reflections
 from .forms import PROMPT_LABELS, RATING_LABELS, ReflectionForm, content_from, expected_version
@@ -49,17 +47,14 @@ def clients_only() -> None:
 
 def my_case() -> Case:
     """The case this client belongs to, or 404 (an erased case leaves nothing to show)."""
-    case = get_db().scalar(select(Case).where(Case.client_id == g.keyring.user.id))
+    case = client_case_with_keys(get_db(), g.keyring)
     if case is None:
         abort(404)
     return case
 
 
 def _next_session(case: Case) -> CounsellingSession | None:
-    return get_db().scalar(select(CounsellingSession).where(
-        CounsellingSession.case_id == case.id, CounsellingSession.attendance == SCHEDULED,
-        CounsellingSession.held_on >= date.today(),
-    ).order_by(CounsellingSession.held_on).limit(1))
+    return sessions.next_booked(get_db(), case)
 
 
 @bp.get("/")
