@@ -64,6 +64,38 @@ def test_next_session_and_open_question_count_on_dashboard(counsellor):
     assert re.search(r'data-label="Open questions">1<', page)
 
 
+def _next_on_dashboard(browser: Browser) -> str:
+    match = re.search(r'data-label="Next session">([^<]*)(<span class="muted">([^<]*))?',
+                      text_of(browser.get("/")))
+    return (match.group(1) or match.group(3)).strip()
+
+
+def test_the_dashboard_follows_every_change_to_the_schedule(counsellor):
+    case_id = new_case(counsellor, "Tom Baker")
+    assert _next_on_dashboard(counsellor) == "none planned"
+    later = new_session(counsellor, case_id, "2999-03-01", attendance="scheduled")
+    assert _next_on_dashboard(counsellor) == "Fri 01 Mar 2999"
+    sooner = new_session(counsellor, case_id, "2999-02-01", attendance="scheduled")
+    assert _next_on_dashboard(counsellor) == "Fri 01 Feb 2999"
+
+    def edit(session_id: str, held_on: str, attendance: str) -> None:
+        resp = counsellor.post(f"/cases/{case_id}/sessions/{session_id}/edit",
+                               {"held_on": held_on, "duration_minutes": "50",
+                                "attendance": attendance})
+        assert resp.status_code == 302
+
+    edit(sooner, "2999-04-01", "scheduled")  # moved after the other one
+    assert _next_on_dashboard(counsellor) == "Fri 01 Mar 2999"
+    edit(later, "2999-03-01", "cancelled")
+    assert _next_on_dashboard(counsellor) == "Mon 01 Apr 2999"
+    # A scheduled session in the past that nobody marked as held is not "next": the next
+    # one after today is found instead.
+    edit(later, "2020-03-02", "scheduled")
+    assert _next_on_dashboard(counsellor) == "Mon 01 Apr 2999"
+    edit(sooner, "2999-04-01", "attended")
+    assert _next_on_dashboard(counsellor) == "none planned"
+
+
 def test_sessions_are_numbered_automatically(counsellor):
     case_id = new_case(counsellor)
     ids = [new_session(counsellor, case_id, f"2026-0{m}-01") for m in (1, 2, 3)]

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from datetime import date
 
 from sqlalchemy import Date, Select, bindparam, delete, func, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from .. import crypto
@@ -142,16 +143,21 @@ def _dashboard_query(show_closed: bool) -> Select:
     `me`, `today`, `size` and `skip` are bound per request."""
     me = bindparam("me")
     status_filter = Case.status.in_(("open", "closed")) if show_closed else Case.status == "open"
-    # Correlated per case, so each looks at one case's rows through an index, never grouping
-    # the whole practice's sessions, questions or reflections.
-    next_on = (select(func.min(CounsellingSession.held_on))
-               .where(CounsellingSession.case_id == Case.id,
-                      CounsellingSession.held_on >= bindparam("today"),
-                      CounsellingSession.attendance == SCHEDULED)
-               .scalar_subquery())
-    # One sort key, named, so that ORDER BY refers to the column and each case's subquery runs
-    # once (written out in ORDER BY it ran three times). No next session sorts last.
-    next_key = func.coalesce(next_on, bindparam("never", NEVER, type_=Date)).label("next_on")
+    # A case's first scheduled session is kept on its row; only where that date has passed
+    # (a session nobody marked as held) does a correlated subquery look for the next one,
+    # through an index on that case's rows.
+    later = (select(func.min(CounsellingSession.held_on))
+             .where(CounsellingSession.case_id == Case.id,
+                    CounsellingSession.held_on >= bindparam("today"),
+                    CounsellingSession.attendance == SCHEDULED)
+             .scalar_subquery())
+    never = bindparam("never", NEVER, type_=Date)
+    next_on = sql_case((Case.first_scheduled_on.is_(None), never),
+                   (Case.first_scheduled_on >= bindparam("today"), Case.first_scheduled_on),
+                   else_=func.coalesce(later, never))
+    # One sort key, named, so that ORDER BY refers to the column and each case's key is
+    # worked out once (written out in ORDER BY it ran three times). No session sorts last.
+    next_key = next_on.label("next_on")
     # The page is chosen first on the sort keys alone; only its rows carry their sealed
     # names and get their counts (sorting 300 rows with their ciphertext cost 3x more).
     chosen = (select(Case.id.label("case_id"), next_key)

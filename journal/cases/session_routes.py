@@ -56,8 +56,8 @@ def edit_session(case_id: str, session_id: str) -> ResponseReturnValue:
     the_case, session = _case_and_session(case_id, session_id)
     form = SessionForm(obj=session if request.method == "GET" else None)
     if form.validate_on_submit():
-        sessions.update_session(session, form.held_on.data, form.duration_minutes.data,
-                                form.attendance.data)
+        sessions.update_session(get_db(), the_case, session, form.held_on.data,
+                                form.duration_minutes.data, form.attendance.data)
         get_db().commit()
         flash(_("Saved."), "success")
         return redirect(url_for("cases.session", case_id=the_case.id, session_id=session.id))

@@ -45,16 +45,29 @@ def add_session(db: Session, case: Case, held_on: date, duration_minutes: int,
     session = CounsellingSession(id=new_id(), case_id=case.id, number=last + 1, held_on=held_on,
                                  duration_minutes=duration_minutes, attendance=attendance)
     db.add(session)
+    if attendance == SCHEDULED and (case.first_scheduled_on is None
+                                    or held_on < case.first_scheduled_on):
+        case.first_scheduled_on = held_on
     return session
 
 
-def update_session(session: CounsellingSession, held_on: date, duration_minutes: int,
-                   attendance: str) -> None:
+@functools.cache
+def _first_scheduled_query() -> Select:
+    return (select(func.min(CounsellingSession.held_on))
+            .where(CounsellingSession.case_id == bindparam("case_id"),
+                   CounsellingSession.attendance == SCHEDULED))
+
+
+def update_session(db: Session, case: Case, session: CounsellingSession, held_on: date,
+                   duration_minutes: int, attendance: str) -> None:
     """Correct a session's date, length or attendance."""
     if attendance not in ATTENDANCE:
         raise InvalidChange(attendance)
     session.held_on, session.duration_minutes, session.attendance = (
         held_on, duration_minutes, attendance)
+    # The query flushes the change first; moving or marking one session can move the case's
+    # earliest scheduled one anywhere.
+    case.first_scheduled_on = db.scalar(_first_scheduled_query(), {"case_id": case.id})
 
 
 @functools.cache

@@ -55,6 +55,10 @@ class Case(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     status: Mapped[str] = mapped_column(String(12), default="open")
+    # The earliest of the case's sessions still marked scheduled, whatever its date (kept by
+    # cases/sessions.py): the dashboard sorts on it without a subquery per case, and looks
+    # further only where it has passed. A session date is not clinical (DESIGN 3).
+    first_scheduled_on: Mapped[date | None] = mapped_column(Date)
     # Client profile (name, preferred name, date of birth, contact) under the private case key.
     profile_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
