@@ -40,7 +40,7 @@ from urllib.parse import quote  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 LUA = os.path.join(ROOT, "bench", "load.lua")
-_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+_CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
 REFLECTION_TEXT = ("stood_out=" + quote("A calmer week, mostly. 这周睡得好一点。" * 6)
                    + "&helped=" + quote("Walking to work, and the breathing before meetings. " * 4)
                    + "&hard=" + quote("Sunday evening, as usual. " * 5))
@@ -196,15 +196,23 @@ def get(port: int, path: str, cookie: str = "") -> tuple[int, Any, str]:
         conn.close()
 
 
-def csrf_pair(port: int, cookie: str) -> tuple[str, str]:
-    """A CSRF token and the Flask cookie it belongs to, from the client's home page."""
-    status, headers, body = get(port, "/portal/", cookie)
+def csrf_pair(port: int, cookie: str, path: str = "/portal/") -> tuple[str, str]:
+    """A CSRF token and the Flask cookie it belongs to, from a signed-in page."""
+    status, headers, body = get(port, path, cookie)
     match = _CSRF.search(body)
     flask_cookie = next((c.split(";", 1)[0] for c in headers.get_all("Set-Cookie") or []
                          if not c.startswith("journal=")), None)
     if status != 200 or not match or not flask_cookie:
-        raise SystemExit(f"http: no CSRF token on /portal/ (status {status})")
+        raise SystemExit(f"http: no CSRF token on {path} (status {status})")
     return match.group(1), flask_cookie
+
+
+def as_a_browser(port: int, cookie: str, path: str) -> str:
+    """The Cookie header a browser sends once signed in: the sign-in cookie and the Flask
+    cookie (CSRF secret) the first page set. Without the second, every page would mint a
+    new CSRF secret and a Set-Cookie, which no browser session does after its first page."""
+    _token, flask_cookie = csrf_pair(port, cookie, path)
+    return f"{cookie}; {flask_cookie}"
 
 
 # --- wrk --------------------------------------------------------------------------------------
@@ -238,6 +246,7 @@ def measure(prepared: dict[str, Any], args: Any, workdir: str) -> dict[str, Any]
             status, _h, _b = get(port, path, cookies[name])
             if status != 200:
                 raise SystemExit(f"http: {path} answered {status} for the {name}")
+            cookies[name] = as_a_browser(port, cookies[name], path)
         token, flask_cookie = csrf_pair(port, cookies["submitter"])
         submit_cookie = f"{cookies['submitter']}; {flask_cookie}"
         before = count_reflections(prepared["database_url"], prepared["submitter_id"])

@@ -430,3 +430,11 @@ def test_the_first_request_after_start_renders_a_form(tmp_path, template_db):
         assert resp.status_code == 200 and "<form" in resp.get_data(as_text=True)
     finally:
         engine_for(fresh).dispose()
+
+
+def test_the_dashboard_escapes_what_a_counsellor_typed(counsellor):
+    # Its rows skip autoescaping for speed and escape the typed values by hand.
+    new_case(counsellor, '<script>alert(1)</script> & "Co"')
+    page = text_of(counsellor.get("/"))
+    assert "<script>alert(1)" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &#34;Co&#34;" in page

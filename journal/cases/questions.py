@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
@@ -52,7 +53,7 @@ class Movement:
 
 @dataclass
 class QuestionView:
-    question: OpenQuestion
+    question: QuestionRef
     text: str
     asked_in: int
     asked_on: object
@@ -106,14 +107,23 @@ def move(db: Session, keyring: Keyring, question: OpenQuestion, to_state: str, o
     return event
 
 
+class QuestionRef(NamedTuple):
+    """What a list shows of a question besides its text: a row of columns, not a tracked ORM
+    object (building those cost more than opening the texts)."""
+
+    id: str
+    state: str
+
+
 def _views(db: Session, keyring: Keyring, case: Case, rows: list, with_history: bool
            ) -> list[QuestionView]:
     if not rows:
         return []
     shared = keyring.case_key(case.id, SHARED)
-    views = [QuestionView(q, unseal(shared, q.text_sealed, "open_questions", q.id, "text",
-                                    case.id), number, held_on)
-             for q, number, held_on in rows]
+    views = [QuestionView(QuestionRef(question_id, state),
+                          unseal(shared, sealed, "open_questions", question_id, "text", case.id),
+                          number, held_on)
+             for question_id, state, sealed, number, held_on in rows]
     if with_history:
         private = keyring.case_key(case.id, PRIVATE)
         by_id = {v.question.id: v for v in views}
@@ -133,7 +143,8 @@ def _views(db: Session, keyring: Keyring, case: Case, rows: list, with_history: 
 
 
 def _select_with_session() -> Select:
-    return (select(OpenQuestion, CounsellingSession.number, CounsellingSession.held_on)
+    return (select(OpenQuestion.id, OpenQuestion.state, OpenQuestion.text_sealed,
+                   CounsellingSession.number, CounsellingSession.held_on)
             .join(CounsellingSession, CounsellingSession.id == OpenQuestion.asked_in_session_id))
 
 
