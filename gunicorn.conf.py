@@ -6,6 +6,10 @@ bind = os.environ.get("JOURNAL_BIND", "127.0.0.1:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("JOURNAL_WORKERS", "2"))
 threads = int(os.environ.get("JOURNAL_THREADS", "4"))
+# Each worker listens on its own socket (SO_REUSEPORT) and the kernel spreads new connections
+# across them. With one shared socket, a worker quick to accept can take all the keep-alive
+# connections of a proxy or a load tool while the other worker idles.
+reuse_port = True
 # Never log request bodies; the access log holds paths (no secrets: link secrets live in the
 # URL fragment, which browsers never send).
 accesslog = os.environ.get("JOURNAL_ACCESS_LOG", "-")
