@@ -16,7 +16,7 @@ function init(args)
   mode, path, cookie, token = args[1], args[2], args[3], args[4]
   max_requests = tonumber(args[5]) or 0
   text = args[6] or ""
-  ok, bad, news, shares, pending = 0, 0, 0, 0, nil
+  ok, bad, news, shares, capped, pending = 0, 0, 0, 0, 0, nil
   statuses = {}  -- unexpected status -> count
 end
 
@@ -53,11 +53,14 @@ function response(status, headers, body)
     if status == 302 and id then ok = ok + 1; news = news + 1; pending = id
     else failed(status) end
   end
-  if max_requests > 0 and ok + bad >= max_requests then wrk.thread:stop() end
+  if max_requests > 0 and ok + bad >= max_requests then
+    capped = 1  -- this thread stopped before --duration: the run's rate would be understated
+    wrk.thread:stop()
+  end
 end
 
 function done(summary, latency, requests)
-  local sums = {ok = 0, bad = 0, news = 0, shares = 0}
+  local sums = {ok = 0, bad = 0, news = 0, shares = 0, capped = 0}
   local seen = {}
   for _, thread in ipairs(threads) do
     for key, _ in pairs(sums) do sums[key] = sums[key] + (thread:get(key) or 0) end
@@ -69,10 +72,11 @@ function done(summary, latency, requests)
   for status, n in pairs(seen) do table.insert(parts, string.format('"%s": %d', status, n)) end
   local e = summary.errors
   io.write(string.format(
-    '{"ok": %d, "bad": %d, "news": %d, "shares": %d, "requests": %d, "duration_us": %d, ' ..
+    '{"ok": %d, "bad": %d, "news": %d, "shares": %d, "capped": %d, "requests": %d, ' ..
+    '"duration_us": %d, ' ..
     '"socket_errors": %d, "timeouts": %d, "p50_us": %d, "p90_us": %d, "p99_us": %d, ' ..
     '"max_us": %d, "statuses": {%s}}\n',
-    sums.ok, sums.bad, sums.news, sums.shares, summary.requests, summary.duration,
+    sums.ok, sums.bad, sums.news, sums.shares, sums.capped, summary.requests, summary.duration,
     e.connect + e.read + e.write, e.timeout, latency:percentile(50), latency:percentile(90),
     latency:percentile(99), latency.max, table.concat(parts, ", ")))
 end

@@ -16,15 +16,13 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import bindparam, event, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from . import instance_secrets
+from .db import insert_unless_present
 from .models import AuditEvent, AuditHead, utcnow
 
 CHECKPOINT_FILE = "audit_checkpoints"
@@ -53,27 +51,23 @@ _SET_HEAD_MAC = update(_HEAD).where(_HEAD.c.id == 1).values(mac=bindparam("new_m
 _APPEND = insert(AuditEvent.__table__)
 
 
-def _insert_ignoring_conflict(conn: Connection) -> Any:
-    if conn.dialect.name == "postgresql":
-        return postgresql.insert(_HEAD)
-    return sqlite.insert(_HEAD)
-
-
 def record(db: Session, action: str, *, actor_id: str | None, object_type: str,
            object_id: str | None = None, case_id: str | None = None,
            key: bytes | None = None) -> int:
     """Append one entry in the caller's transaction; returns its sequence number."""
     key = key or instance_secrets.load(current_app._get_current_object()).audit_key  # type: ignore[attr-defined]
-    # The session's own connection and transaction; no autoflush (the caller's pending
-    # changes are flushed at its commit, still under the head row's lock).
+    # The caller's pending changes go first, as they did when this ran through the ORM: rows
+    # it changed stay locked before the head row is (otherwise two requests that touch the
+    # same row, then audit, could each wait for the other on PostgreSQL). Nothing pending,
+    # nothing sent. Then plain statements on the session's own connection and transaction.
+    db.flush()
     conn = db.connection()
     # The UPDATE comes first: it locks the head row until this transaction ends.
     row = conn.execute(_ADVANCE_HEAD).first()
     if row is None:
         # The very first entry. Two first entries at once must not both insert the head
         # (one would fail): the loser waits for the winner's row, then advances it.
-        conn.execute(_insert_ignoring_conflict(conn).values(id=1, seq=0, mac=_GENESIS)
-                     .on_conflict_do_nothing(index_elements=[_HEAD.c.id]))
+        conn.execute(insert_unless_present(conn, _HEAD, "id").values(id=1, seq=0, mac=_GENESIS))
         row = conn.execute(_ADVANCE_HEAD).one()
     seq, previous = row
     at = utcnow()

@@ -12,7 +12,8 @@ import re
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import MetaData, create_engine, event
+from sqlalchemy import Insert, MetaData, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -109,6 +110,13 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "before_cursor_execute", _sqlite_begin_before_write)
     return engine
+
+
+def insert_unless_present(conn: Connection, table: Table, *key: str) -> Insert:
+    """INSERT … ON CONFLICT (key) DO NOTHING, in the connection's dialect: a row another
+    transaction added first is left as it is instead of failing the whole statement."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=list(key))
 
 
 def engine_for(app: Flask) -> Engine:

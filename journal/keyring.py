@@ -6,10 +6,11 @@ about half an open); a search, which opens every case, first reads all of the us
 one statement (load_case_wraps).
 
 A signed-in session also keeps the keys it has opened, each sealed under the session's
-cookie key (DESIGN 3.6, table session_keys): the statement that reads a case's wraps reads
-this session's copies too, and a copy opens with AES-GCM in a few µs. Keys opened the slow
-way in this request are handed back by fresh_copies(), and security.py stores them after
-the request. A copy that does not open is ignored (the wrap is opened instead).
+cookie key (DESIGN 3.6): case keys in session_keys, the user's own keys on the session row.
+The statement that reads a case's wraps reads this session's copies too, and a copy opens
+with AES-GCM in a few µs. Keys opened the slow way in this request are handed back by
+fresh_copies(), and security.py stores them after the request. A copy that does not open
+is ignored (the wrap is opened instead).
 """
 
 from __future__ import annotations
@@ -88,17 +89,17 @@ class Keyring:
         for purpose, sealed in copies.items():
             self._copies.setdefault((case_id, purpose), sealed)
 
-    def fresh_copies(self) -> list[SessionKey]:
-        """Rows sealing the keys this request opened from their wraps, for the session to
-        keep (empty outside a signed-in request)."""
+    def fresh_copies(self) -> list[tuple[str, str, bytes]]:
+        """(case id or OWN, purpose, sealed key) for each key this request opened from its
+        wrap, for the session to keep (each handed out once; none outside a signed-in
+        request)."""
+        fresh, self._fresh = self._fresh, {}
         if self.session is None:
             return []
-        return [SessionKey(session_id=self.session.session_id, case_id=case_id,
-                           purpose=purpose,
-                           key_sealed=crypto.wrap_secret(self.session.session_key, key,
-                                                         _COPY_PURPOSE,
-                                                         *self._copy_ids(case_id, purpose)))
-                for (case_id, purpose), key in self._fresh.items()]
+        return [(case_id, purpose,
+                 crypto.wrap_secret(self.session.session_key, key, _COPY_PURPOSE,
+                                    *self._copy_ids(case_id, purpose)))
+                for (case_id, purpose), key in fresh.items()]
 
     def _unwrap(self, wrapped: bytes, purpose: str, case_id: str) -> bytes:
         if self._private is None:

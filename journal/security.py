@@ -18,15 +18,17 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from . import instance_secrets
 from .auth import two_factor, web_sessions
 from .auth.service import practice_exists
-from .db import get_db
+from .db import get_db, insert_unless_present
 from .errors import signed_out_while_typing
 from .keyring import OWN, Keyring, SessionCopies
+from .models import SessionKey, WebSession
 from .selfcheck import is_loopback
 
 logger = logging.getLogger(__name__)
@@ -156,13 +158,25 @@ def _keep_opened_keys(exc: BaseException | None) -> None:
     copies = keyring.fresh_copies()
     if not copies:
         return
+    session_id, user_id = keyring.session_id, keyring.user.id
     db.rollback()
     try:
-        db.add_all(copies)
+        conn = db.connection()
+        own = {web_sessions.OWN_KEY_COLUMNS[purpose]: sealed
+               for case_id, purpose, sealed in copies if case_id == OWN}
+        if own:
+            conn.execute(update(WebSession).where(WebSession.id == session_id).values(**own))
+        rows = [{"session_id": session_id, "case_id": case_id, "purpose": purpose,
+                 "user_id": user_id, "key_sealed": sealed}
+                for case_id, purpose, sealed in copies if case_id != OWN]
+        if rows:
+            # Another tab may have stored a copy first: that one stays.
+            conn.execute(insert_unless_present(conn, SessionKey.__table__, "session_id",
+                                               "case_id", "purpose"), rows)
         db.commit()
     except SQLAlchemyError:
-        # Another tab of the same session stored them first, the session just ended, or the
-        # database is busy: the keys are opened from their wraps again next time.
+        # The session ended or the case was erased meanwhile (the foreign keys refuse the
+        # copy), or the database is busy: the keys are opened from their wraps next time.
         db.rollback()
         logger.info("kept no copies of opened keys this time")
 

@@ -203,3 +203,22 @@ def test_first_entries_at_once_agree_on_who_starts_the_chain(app):
     assert verify(app).ok
     with session_for(app) as db:
         assert list(db.scalars(select(AuditEvent.seq).order_by(AuditEvent.seq))) == [1, 2, 3, 4]
+
+
+def test_the_callers_pending_changes_are_written_before_the_head_is_locked(app, counsellor):
+    # Rows the caller changed must be locked before audit_head is, as every other writer
+    # does it: a passphrase change (user row pending, then an append) beside a two-step
+    # sign-in (user row updated, then an append) would otherwise each wait for the other
+    # on PostgreSQL.
+    from bench.scenarios import counting
+    from journal.models import User
+
+    with app.app_context(), session_for(app) as db:
+        user = db.scalar(select(User).where(User.login_name == "ada"))
+        user.totp_last_step = 7
+        with counting(app) as statements:
+            audit.record(db, "auth.passphrase_changed", actor_id=user.id, object_type="user",
+                         object_id=user.id)
+        db.rollback()
+    writes = [s.split()[0:3] for s in statements if s.lstrip().upper().startswith("UPDATE")]
+    assert writes[0][:2] == ["UPDATE", "users"] and writes[1][:2] == ["UPDATE", "audit_head"]

@@ -304,3 +304,38 @@ def test_end_expired_sessions(make):
     result = run(app, "end-expired-sessions")
     assert "Ended 1 expired session(s);" in result.output
     assert count(app, WebSession) == 0
+
+
+def test_migrating_down_and_up_keeps_every_row_on_sqlite(make):
+    # SQLite alters a table by copying it and dropping the old one; with foreign keys on,
+    # that DROP once cascaded into every table referencing it (a downgrade of `cases` took
+    # every session and key wrap with it). migrations/env.py turns them off meanwhile.
+    from alembic import command
+
+    from conftest import new_case, new_session, set_up_practice
+
+    app = make()
+    migrate.upgrade(app)
+    instance_secrets.create_missing(app.instance_path, practice_has_users=False)
+    browser = Browser(app.test_client())
+    set_up_practice(app, browser)
+    case_id = new_case(browser)
+    new_session(browser, case_id, "2999-01-05", attendance="scheduled")
+    assert browser.get(f"/cases/{case_id}").status_code == 200  # the session keeps key copies
+    tables = ["users", "cases", "case_keys", "case_sessions", "web_sessions",
+              "directory_entries", "audit_events"]
+
+    def counts(names):
+        with engine_for(app).connect() as conn:
+            return {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar()  # noqa: S608
+                    for t in names}
+
+    before = counts([*tables, "session_keys"])
+    assert before["session_keys"] > 0 and all(before.values())
+    command.downgrade(migrate.alembic_config(app), "0005")
+    assert counts(tables) == {t: before[t] for t in tables}
+    migrate.upgrade(app)
+    assert counts(tables) == {t: before[t] for t in tables}
+    with engine_for(app).connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert "05 Jan 2999" in browser.get("/").get_data(as_text=True)

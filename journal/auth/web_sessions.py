@@ -13,12 +13,12 @@ import functools
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, bindparam, delete, select
+from sqlalchemy import Select, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from .. import crypto
-from ..keyring import OWN
-from ..models import SessionKey, User, WebSession, new_id, utcnow
+from ..keyring import DIRECTORY, DRAFTS
+from ..models import User, WebSession, new_id, utcnow
 
 _TOKEN_BYTES = 32
 _KEY_BYTES = 32
@@ -82,13 +82,9 @@ def start(db: Session, user: User, private_key: bytes, second_factor_pending: bo
 
 @functools.cache
 def _resume_query() -> Select:
-    # Every signed-in request runs this: the user and the session's copies of the user's own
-    # keys (keyring.py) come in the same statement, and the statement is built once, bound
-    # per request (see "Statements" in db.py).
-    return (select(WebSession, User, SessionKey.purpose, SessionKey.key_sealed)
-            .join(User, User.id == WebSession.user_id)
-            .outerjoin(SessionKey, and_(SessionKey.session_id == WebSession.id,
-                                        SessionKey.case_id == OWN))
+    # Every signed-in request runs this: the user comes in the same statement, and the
+    # statement is built once, bound per request (see "Statements" in db.py).
+    return (select(WebSession, User).join(User, User.id == WebSession.user_id)
             .where(WebSession.token_hash == bindparam("token_hash")))
 
 
@@ -99,10 +95,10 @@ def resume(db: Session, cookie: str | None, timeouts: Timeouts, now: datetime | 
     if parts is None:
         return None
     token, key = parts
-    found = db.execute(_resume_query(), {"token_hash": crypto.token_hash(token)}).all()
-    if not found:
+    found = db.execute(_resume_query(), {"token_hash": crypto.token_hash(token)}).first()
+    if found is None:
         return None
-    row, user = found[0][:2]
+    row, user = found
     now = now or utcnow()
     if (now - row.last_seen > timeouts.idle or now - row.created_at > timeouts.absolute
             or (row.second_factor_pending and now - row.created_at > timeouts.second_factor)):
@@ -117,9 +113,13 @@ def resume(db: Session, cookie: str | None, timeouts: Timeouts, now: datetime | 
     if now - row.last_seen >= timeouts.touch_every:
         row.last_seen = now
         db.commit()
+    copies = {DIRECTORY: row.directory_key_sealed, DRAFTS: row.drafts_key_sealed}
     return SignedIn(row=row, user=user, private_key=private_key, session_key=key,
-                    own_key_copies={purpose: sealed for *_, purpose, sealed in found
-                                    if sealed is not None})
+                    own_key_copies={k: v for k, v in copies.items() if v is not None})
+
+
+# The session row's column for each of the user's own keys (keyring.py).
+OWN_KEY_COLUMNS = {DIRECTORY: "directory_key_sealed", DRAFTS: "drafts_key_sealed"}
 
 
 def end(db: Session, session_id: str) -> None:

@@ -45,9 +45,8 @@ def add_session(db: Session, case: Case, held_on: date, duration_minutes: int,
     session = CounsellingSession(id=new_id(), case_id=case.id, number=last + 1, held_on=held_on,
                                  duration_minutes=duration_minutes, attendance=attendance)
     db.add(session)
-    if attendance == SCHEDULED and (case.first_scheduled_on is None
-                                    or held_on < case.first_scheduled_on):
-        case.first_scheduled_on = held_on
+    if attendance == SCHEDULED:
+        _keep_first_scheduled(db, case)
     return session
 
 
@@ -65,9 +64,24 @@ def update_session(db: Session, case: Case, session: CounsellingSession, held_on
         raise InvalidChange(attendance)
     session.held_on, session.duration_minutes, session.attendance = (
         held_on, duration_minutes, attendance)
-    # The query flushes the change first; moving or marking one session can move the case's
-    # earliest scheduled one anywhere.
+    # Moving or marking one session can move the case's earliest scheduled one anywhere.
+    _keep_first_scheduled(db, case)
+
+
+def _keep_first_scheduled(db: Session, case: Case) -> None:
+    """Work the case's first scheduled session out again, from the rows as committed by
+    anyone: two people changing a case's sessions at once must not leave the older answer.
+    The flush writes this change first (on SQLite, taking the write lock every writer
+    queues for); on PostgreSQL the case row is locked, so a concurrent writer's statement
+    runs after this commit and sees it."""
+    db.flush()
+    db.execute(_lock_case_query(), {"case_id": case.id})
     case.first_scheduled_on = db.scalar(_first_scheduled_query(), {"case_id": case.id})
+
+
+@functools.cache
+def _lock_case_query() -> Select:
+    return select(Case.id).where(Case.id == bindparam("case_id")).with_for_update()
 
 
 @functools.cache

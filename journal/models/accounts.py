@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, false
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..db import Base
@@ -101,21 +111,34 @@ class WebSession(Base):
                                                         server_default=false())
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The user's own keys once this session has opened them (directory: counsellors; drafts:
+    # clients), sealed under the cookie's key like the private key (see SessionKey).
+    directory_key_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    drafts_key_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class SessionKey(Base):
-    """A key a signed-in session has already unwrapped, sealed under that session's cookie key
-    (DESIGN 3.6), so a page opens it with AES-GCM instead of an HPKE open. case_id is "-" for
-    the user's own keys (directory, drafts). Gone with the session row (sign-out, timeouts,
-    passphrase change) and, for a case's keys, when the case is erased (cases/service.py)."""
+    """A case key a signed-in session has already unwrapped, sealed under that session's
+    cookie key (DESIGN 3.6), so a page opens it with AES-GCM instead of an HPKE open.
+
+    It cannot outlive either thing it copies from: its session row (sign-out, timeouts,
+    passphrase change) or the user's wrap of that key (erasure, re-admission). Both are
+    foreign keys with ON DELETE CASCADE, so even a copy being written while the wrap is
+    deleted is refused or removed by the database, not by whoever remembers to."""
 
     __tablename__ = "session_keys"
+    __table_args__ = (
+        ForeignKeyConstraint(["case_id", "purpose", "user_id"],
+                             ["case_keys.case_id", "case_keys.purpose", "case_keys.recipient_id"],
+                             ondelete="CASCADE"),
+        Index("ix_session_keys_case_key", "case_id", "purpose", "user_id"),
+    )
 
     session_id: Mapped[str] = mapped_column(
         ForeignKey("web_sessions.id", ondelete="CASCADE"), primary_key=True)
-    # Not a foreign key: "-" names the user's own keys. erase_case deletes a case's copies.
-    case_id: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    case_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(12), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36))
     key_sealed: Mapped[bytes] = mapped_column(LargeBinary)
 
 

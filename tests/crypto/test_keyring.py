@@ -64,3 +64,86 @@ def test_wraps_read_ahead_open_every_case_without_a_statement_each(app, three_ca
         assert len(statements) == 1
         with pytest.raises(NoKey):
             keyring.case_key("not-a-case", PRIVATE)
+
+
+def _signed_in(app, db, keyring: Keyring):
+    """A session row for the keyring's user, resumed as a request would."""
+    from datetime import timedelta
+
+    from journal.auth import web_sessions
+
+    cookie = web_sessions.start(db, keyring.user, keyring.private_key)
+    db.commit()
+    minutes = timedelta(minutes=20)
+    return web_sessions.resume(db, cookie, web_sessions.Timeouts(minutes, minutes * 36, minutes))
+
+
+def test_a_sessions_copies_open_only_with_its_own_key(app, three_cases, monkeypatch):
+    from journal.keyring import SessionCopies
+
+    case_id = three_cases[0]
+    with app.app_context(), session_for(app) as db:
+        keyring = keyring_for(app, db, "ada")
+        signed_in = _signed_in(app, db, keyring)
+        copies = SessionCopies(signed_in.row.id, signed_in.session_key)
+        first = Keyring(db, keyring.user, keyring.private_key, copies)
+        key = first.case_key(case_id, PRIVATE)
+        copied = first.fresh_copies()
+        assert [(c, p) for c, p, _ in copied] == [(case_id, PRIVATE)]
+        sealed = {PRIVATE: copied[0][2]}
+        assert key not in sealed[PRIVATE]
+        assert first.fresh_copies() == []  # each handed out once
+
+        opened = []
+        real_unwrap = crypto.PrivateKey.unwrap_key
+        monkeypatch.setattr(crypto.PrivateKey, "unwrap_key",
+                            lambda self, *a: opened.append(a[1]) or real_unwrap(self, *a))
+        again = Keyring(db, keyring.user, keyring.private_key, copies)
+        again.add_copies(case_id, sealed)
+        assert again.case_key(case_id, PRIVATE) == key and opened == []
+        assert again.fresh_copies() == []
+
+        # The same copy under another session's key, or filed under another case: the wrap
+        # is opened instead, and the right key comes out.
+        stranger = Keyring(db, keyring.user, keyring.private_key,
+                           SessionCopies(signed_in.row.id, crypto.new_key()))
+        stranger.add_copies(case_id, sealed)
+        assert stranger.case_key(case_id, PRIVATE) == key and opened == [PRIVATE]
+        moved = Keyring(db, keyring.user, keyring.private_key, copies)
+        moved.add_copies(three_cases[1], sealed)
+        assert moved.case_key(three_cases[1], PRIVATE) != key
+        assert opened == [PRIVATE, PRIVATE]
+
+
+@pytest.mark.parametrize("meanwhile", ["signed out", "case erased"])
+def test_a_copy_outlives_neither_its_session_nor_its_case(app, three_cases, caplog, meanwhile):
+    # Another tab signs out, or erases the case, while this request still holds the key it
+    # opened: its teardown must not leave a copy behind (DESIGN 3.7: erasure leaves none).
+    from flask import g
+    from sqlalchemy import select
+
+    from journal.auth import web_sessions
+    from journal.cases import service as cases
+    from journal.keyring import SessionCopies
+    from journal.models import Case, SessionKey
+
+    caplog.set_level("INFO", logger="journal.security")
+    case_id = three_cases[0]
+    with session_for(app) as db:
+        with app.test_request_context():
+            keyring = keyring_for(app, db, "ada")
+            signed_in = _signed_in(app, db, keyring)
+            g.db = db
+            g.keyring = Keyring(db, keyring.user, keyring.private_key,
+                                SessionCopies(signed_in.row.id, signed_in.session_key))
+            g.keyring.case_key(case_id, PRIVATE)
+            with session_for(app) as other:
+                if meanwhile == "signed out":
+                    web_sessions.end(other, signed_in.row.id)
+                else:
+                    cases.erase_case(other, other.get(Case, case_id))
+                other.commit()
+        # The request's teardown tried to keep the copy: no error, and nothing kept.
+        assert "kept no copies of opened keys" in caplog.text
+        assert db.scalars(select(SessionKey.case_id).where(SessionKey.case_id == case_id)
+                          ).all() == []
