@@ -26,7 +26,7 @@ from .models import CaseKey, SessionKey, User
 
 DIRECTORY = "directory"  # a counsellor's key for the names their dashboard lists
 DRAFTS = "drafts"  # a client's key for reflections nobody else may read yet
-OWN = "-"  # the "case" of a user's own keys (directory, drafts) in AD and in session_keys
+OWN = "-"  # the "case" named in the associated data of a user's own keys (directory, drafts)
 _COPY_PURPOSE = "session-key-copy"
 
 
@@ -121,7 +121,7 @@ class Keyring:
             if sealed is not None:
                 self._copies[(case_id, purpose)] = sealed
 
-    def add_wraps(self, case_id: str, wraps: dict[str, bytes]) -> None:
+    def add_wraps(self, case_id: str, wraps: Mapping[str, bytes]) -> None:
         """Wraps of one case read with its row (purpose -> HPKE wrap), opened on demand."""
         for purpose, wrapped in wraps.items():
             self._wraps.setdefault((case_id, purpose), wrapped)

@@ -39,9 +39,11 @@ def strftime(value: date | datetime, pattern: str) -> str:
 EACH = "\x00each\x00"
 
 
-def fill_in(message: Markup, value: Any) -> Markup:
-    """The message with the row's value escaped into it (Markup.replace escapes its args)."""
-    return message.replace(EACH, value)
+def fill_in(message: str, value: Any) -> Markup:
+    """The message with the row's value escaped into it (Markup.replace escapes its args).
+    The message is ours (a translation), so it is markup even where `_()` returned a plain
+    string, inside `{% autoescape false %}`; the value is escaped either way."""
+    return Markup(message).replace(EACH, value)  # noqa: S704 - a translation, not input
 
 
 def init_app(app: Flask) -> None:
