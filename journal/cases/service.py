@@ -153,8 +153,8 @@ def _dashboard_query(show_closed: bool) -> Select:
              .scalar_subquery())
     never = bindparam("never", NEVER, type_=Date)
     next_on = sql_case((Case.first_scheduled_on.is_(None), never),
-                   (Case.first_scheduled_on >= bindparam("today"), Case.first_scheduled_on),
-                   else_=func.coalesce(later, never))
+                       (Case.first_scheduled_on >= bindparam("today"), Case.first_scheduled_on),
+                       else_=func.coalesce(later, never))
     # One sort key, named, so that ORDER BY refers to the column and each case's key is
     # worked out once (written out in ORDER BY it ran three times). No session sorts last.
     next_key = next_on.label("next_on")

@@ -23,16 +23,15 @@ from .permissions import own_session_with_keys, question_in_case, session_in_cas
 from .routes import audit_case, bp, own_case
 
 
-def _case_and_session(case_id: str, session_id: str) -> tuple[Case, CounsellingSession]:
-    the_case, the_session, _note = own_session_with_keys(get_db(), g.keyring, case_id,
-                                                         session_id)
-    return the_case, the_session
-
-
 def _case_session_note(case_id: str, session_id: str
                        ) -> tuple[Case, CounsellingSession, Note | None]:
     """The case, the session and its note (None until one is started), in one statement."""
     return own_session_with_keys(get_db(), g.keyring, case_id, session_id)
+
+
+def _case_and_session(case_id: str, session_id: str) -> tuple[Case, CounsellingSession]:
+    the_case, the_session, _note = _case_session_note(case_id, session_id)
+    return the_case, the_session
 
 
 @bp.route("/cases/<case_id>/sessions/new", methods=["GET", "POST"])

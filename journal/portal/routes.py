@@ -29,7 +29,7 @@ from ..cases import questions, sessions
 from ..cases.errors import Conflict, InvalidChange, Locked
 from ..cases.permissions import client_case_with_keys
 from ..db import get_db
-from ..models import Case, CounsellingSession
+from ..models import Case
 from ..paging import page_arg
 from . import invitations, reflections
 from .forms import PROMPT_LABELS, RATING_LABELS, ReflectionForm, content_from, expected_version
@@ -53,16 +53,12 @@ def my_case() -> Case:
     return case
 
 
-def _next_session(case: Case) -> CounsellingSession | None:
-    return sessions.next_booked(get_db(), case)
-
-
 @bp.get("/")
 def home() -> ResponseReturnValue:
     db = get_db()
     case = my_case()
     return render_template(
-        "portal/home.html", case=case, next_session=_next_session(case),
+        "portal/home.html", case=case, next_session=sessions.next_booked(db, case),
         questions=questions.still_open(db, g.keyring, case),
         reflections=reflections.for_client(db, g.keyring, case, page_arg()),
         form=ReflectionForm(),
