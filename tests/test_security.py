@@ -428,3 +428,21 @@ def test_the_csrf_cookie_is_named_for_what_it_holds(app):
     assert cookies, resp.headers.getlist("Set-Cookie")
     assert "HttpOnly" in cookies[0] and "SameSite=Strict" in cookies[0]
     assert not any(c.startswith("session=") for c in resp.headers.getlist("Set-Cookie"))
+
+
+def test_a_forms_csrf_token_is_signed_only_when_a_page_shows_it(app):
+    """A form that is only read (a save that redirects) costs no token; one that is shown
+    carries a token that CSRFProtect accepts."""
+    from flask import g
+    from flask_wtf.csrf import validate_csrf
+
+    from journal.cases.forms import PersonForm
+
+    with app.test_request_context("/", method="POST", data={"name": "Sam"}):
+        form = PersonForm()
+        assert form.name.data == "Sam" and "csrf_token" not in g  # nothing signed yet
+        shown = str(form.csrf_token())
+        token = re.search(r'value="([^"]+)"', shown).group(1)
+        assert "csrf_token" in g and token == g.csrf_token
+        validate_csrf(token)  # raises if the token is not a valid one for this session
+        assert str(form.csrf_token()) == shown  # the same token however often it is shown

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp
 
+from ..forms import JournalForm
 from .passphrases import MAX_LENGTH
 
 _REQUIRED = _l("Please fill this in.")
@@ -42,7 +42,7 @@ def new_passphrase_fields() -> tuple[PasswordField, PasswordField]:
     return passphrase, confirm
 
 
-class SetupForm(FlaskForm):
+class SetupForm(JournalForm):
     setup_code = StringField(
         _l("Set-up code"), validators=[DataRequired(_REQUIRED), Length(max=64)],
         description=_l("Printed in the terminal where the journal was started."),
@@ -57,7 +57,7 @@ class SetupForm(FlaskForm):
     passphrase, confirm = new_passphrase_fields()
 
 
-class LoginForm(FlaskForm):
+class LoginForm(JournalForm):
     login_name = StringField(
         _l("Login name"), validators=[DataRequired(_REQUIRED), Length(max=64)],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
@@ -69,7 +69,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class JoinForm(FlaskForm):
+class JoinForm(JournalForm):
     secret = StringField(
         _l("Invitation link or code"), validators=[DataRequired(_REQUIRED), Length(max=512)],
         description=_l("If this box is empty, paste the whole link you were sent."),
@@ -79,7 +79,7 @@ class JoinForm(FlaskForm):
     passphrase, confirm = new_passphrase_fields()
 
 
-class RecoverForm(FlaskForm):
+class RecoverForm(JournalForm):
     login_name = StringField(
         _l("Login name"), validators=[DataRequired(_REQUIRED), Length(max=64)],
         render_kw={"autocomplete": "username", "autocapitalize": "none"},
@@ -92,7 +92,7 @@ class RecoverForm(FlaskForm):
     passphrase, confirm = new_passphrase_fields()
 
 
-class ChangePassphraseForm(FlaskForm):
+class ChangePassphraseForm(JournalForm):
     current = PasswordField(
         _l("Current passphrase"), validators=[InputRequired(_REQUIRED), Length(max=MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
@@ -100,21 +100,21 @@ class ChangePassphraseForm(FlaskForm):
     passphrase, confirm = new_passphrase_fields()
 
 
-class PassphraseCheckForm(FlaskForm):
+class PassphraseCheckForm(JournalForm):
     passphrase = PasswordField(
         _l("Your passphrase"), validators=[InputRequired(_REQUIRED), Length(max=MAX_LENGTH)],
         render_kw={"autocomplete": "current-password"},
     )
 
 
-class ConfirmStoredForm(FlaskForm):
+class ConfirmStoredForm(JournalForm):
     stored = BooleanField(
         _l("I have stored this recovery code somewhere safe, away from this computer."),
         validators=[DataRequired(_l("Please confirm once the code is stored safely."))],
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(JournalForm):
     """A button that changes something: only the CSRF token."""
 
 
@@ -128,7 +128,7 @@ def _code_field(label: str, description: str | None = None) -> StringField:
     )
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(JournalForm):
     """The second step of signing in: a code from the app, or a backup code."""
 
     code = _code_field(
@@ -137,11 +137,11 @@ class SecondFactorForm(FlaskForm):
     next = HiddenField()
 
 
-class ConfirmTwoFactorForm(FlaskForm):
+class ConfirmTwoFactorForm(JournalForm):
     code = _code_field(_l("The 6-digit code your app shows now"))
 
 
-class BackupCodesStoredForm(FlaskForm):
+class BackupCodesStoredForm(JournalForm):
     stored = BooleanField(
         _l("I have stored these backup codes somewhere safe, away from my phone."),
         validators=[DataRequired(_l("Please confirm once the codes are stored safely."))],

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -18,6 +17,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..forms import JournalForm
 from ..models import ATTENDED, CANCELLED, DID_NOT_ATTEND, SCHEDULED
 from .notes import MAX_SECTION_CHARS, TEMPLATE_NAMES, TEMPLATES
 from .people import MAX_NAME_CHARS, MAX_RELATION_CHARS
@@ -36,7 +36,7 @@ STATE_LABELS = {
 }
 
 
-class ClientForm(FlaskForm):
+class ClientForm(JournalForm):
     name = StringField(_l("Client's name"), validators=[DataRequired(_REQUIRED), Length(max=200)],
                        description=_l("Encrypted; only you can read it."))
     preferred_name = StringField(_l("Preferred name"), validators=[Optional(), Length(max=200)],
@@ -52,7 +52,7 @@ class ClientForm(FlaskForm):
                                            "reached."))
 
 
-class SessionForm(FlaskForm):
+class SessionForm(JournalForm):
     held_on = DateField(_l("Date"), validators=[InputRequired(_REQUIRED)])
     duration_minutes = IntegerField(
         _l("Length in minutes"), default=50,
@@ -60,13 +60,13 @@ class SessionForm(FlaskForm):
     attendance = SelectField(_l("Attendance"), choices=ATTENDANCE_CHOICES, default=ATTENDED)
 
 
-class StartNoteForm(FlaskForm):
+class StartNoteForm(JournalForm):
     template = SelectField(_l("Template"), default="narrative",
                            choices=[SelectChoice(k, v) for k, v in TEMPLATE_NAMES.items()])
     from_last = BooleanField(_l("Start from my last note (same structure)"))
 
 
-class NoteForm(FlaskForm):
+class NoteForm(JournalForm):
     """Sections are added per template by the route (they differ between templates)."""
 
     edit_version = HiddenField(validators=[InputRequired()])
@@ -98,7 +98,7 @@ def note_sections_form(template: str, data: dict[str, str] | None = None,
     return form_class(data={f"section_{k}": v for k, v in (data or {}).items()}, **kwargs)
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(JournalForm):
     text = TextAreaField(
         _l("An open question from this session"),
         validators=[DataRequired(_REQUIRED), Length(max=MAX_QUESTION_CHARS)],
@@ -107,7 +107,7 @@ class QuestionForm(FlaskForm):
         render_kw={"rows": 2, "maxlength": MAX_QUESTION_CHARS})
 
 
-class MoveQuestionForm(FlaskForm):
+class MoveQuestionForm(JournalForm):
     to_state = SelectField(_l("Move to"),
                            choices=[SelectChoice(k, v) for k, v in STATE_LABELS.items()])
     outcome = StringField(_l("Outcome (optional, only you see it)"),
@@ -115,7 +115,7 @@ class MoveQuestionForm(FlaskForm):
     session_id = HiddenField()
 
 
-class PersonForm(FlaskForm):
+class PersonForm(JournalForm):
     name = StringField(_l("Name"), validators=[DataRequired(_REQUIRED),
                                                Length(max=MAX_NAME_CHARS)])
     relation = StringField(_l("Relation to the client"),
@@ -123,7 +123,7 @@ class PersonForm(FlaskForm):
                            description=_l("For example sister, manager, 妻子."))
 
 
-class EraseForm(FlaskForm):
+class EraseForm(JournalForm):
     pseudonym = StringField(_l("Type the case's pseudonym to confirm"),
                             validators=[DataRequired(_REQUIRED), Length(max=20)],
                             render_kw={"autocomplete": "off"})

@@ -13,12 +13,12 @@ from flask import g, render_template
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SearchField
 from wtforms.validators import Length
 
 from .. import audit
 from ..db import get_db
+from ..forms import JournalForm
 from . import search as search_service
 from .errors import InvalidChange
 from .routes import bp
@@ -28,7 +28,7 @@ def _stripped(value: str | None) -> str:
     return (value or "").strip()
 
 
-class SearchForm(FlaskForm):
+class SearchForm(JournalForm):
     query = SearchField(
         _l("A word or phrase"),
         filters=[_stripped],

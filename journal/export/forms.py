@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
+
+from ..forms import JournalForm
 
 FORMAT_CHOICES = [SelectChoice("pdf", _l("PDF — to print or attach")),
                   SelectChoice("md", _l("Markdown — plain text you can edit")),
@@ -14,7 +15,7 @@ FORMAT_CHOICES = [SelectChoice("pdf", _l("PDF — to print or attach")),
 _CONFIRM = _l("Please look for this before exporting.")
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(JournalForm):
     extra_terms = TextAreaField(
         _l("Also hide these words"), validators=[Optional(), Length(max=20_000)],
         description=_l("One per line: anything else that could point to the client — a "
@@ -28,7 +29,7 @@ class ReviewForm(FlaskForm):
                                     "news, a rare illness) could point to the client."))
 
 
-class ClientCopyForm(FlaskForm):
+class ClientCopyForm(JournalForm):
     format = RadioField(_l("Format"), choices=FORMAT_CHOICES, default="pdf",
                         validators=[InputRequired()])
     include_notes = BooleanField(_l("Include my session notes, the people map and question "

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import HiddenField
 
+from ..forms import JournalForm
 from ..models import is_id
 from .reflections import PROMPTS, ReflectionContent
 
@@ -25,7 +25,7 @@ RATING_LABELS = {
 }
 
 
-class ReflectionForm(FlaskForm):
+class ReflectionForm(JournalForm):
     """CSRF and the edit version; the text fields are parsed by content_from()."""
 
     edit_version = HiddenField()
