@@ -143,6 +143,37 @@ def test_note_draft_sign_amend_and_every_version_kept(counsellor):
     assert "Added the walking plan we agreed" in versions
 
 
+def test_each_kind_of_note_save_says_what_happened_without_a_cookie(counsellor, app):
+    case_id = new_case(counsellor)
+    session_id = new_session(counsellor, case_id)
+    base = f"/cases/{case_id}/sessions/{session_id}/note"
+    counsellor.post(base + "/start", {"template": "narrative"})
+    cookie_name = app.config["SESSION_COOKIE_NAME"]
+    for action, extra, word, message in (
+            ("save", {}, "draft", "Draft saved."),
+            ("sign", {"confirm_sign": "y"}, "signed", "Signed. The note is now locked"),
+            ("amend", {"reason": "Clearer wording"}, "amended", "Amendment saved.")):
+        page = text_of(counsellor.get(base))
+        resp = counsellor.post(base, {"section_narrative": f"Written, then {action}",
+                                      "edit_version": edit_version(page), "action": action,
+                                      **extra})
+        assert resp.status_code == 302
+        assert resp.location.endswith(f"/note?saved={word}")
+        # The outcome travels in the address, not in the signed cookie: no rewrite of it.
+        assert not [c for c in resp.headers.getlist("Set-Cookie")
+                    if c.startswith(cookie_name + "=")]
+        shown = text_of(counsellor.get(resp.location))
+        assert message in shown and f"Written, then {action}" in shown
+    # Only the three words mean anything; the page never echoes the parameter.
+    shown = text_of(counsellor.get(base + "?saved=<b>hello</b>"))
+    assert "hello" not in shown and "Draft saved." not in shown
+    # A form shown again with an error says nothing about saving.
+    page = text_of(counsellor.get(base))
+    resp = counsellor.post(base + "?saved=amended", {"section_narrative": "x",
+                                                     "edit_version": edit_version(page)})
+    assert resp.status_code == 400 and "Amendment saved." not in text_of(resp)
+
+
 def test_two_tabs_cannot_silently_overwrite_each_other(counsellor):
     case_id = new_case(counsellor)
     session_id = new_session(counsellor, case_id)

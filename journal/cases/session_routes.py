@@ -7,6 +7,7 @@ from datetime import date
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..db import get_db
 from ..models import SIGNED, Case, CounsellingSession, Note
@@ -87,10 +88,22 @@ def session(case_id: str, session_id: str) -> ResponseReturnValue:
 # --- notes ------------------------------------------------------------------------------------
 
 
+# What the note page says after a save. The outcome travels in the redirect's query string
+# (?saved=draft) rather than as a flashed message: a flash is written into the signed cookie
+# by the save and cleared from it by the next page, two cookie rewrites on the counsellor's
+# most frequent write. The word names an outcome, never anything written in the note.
+SAVED_NOTICES = {
+    "draft": _l("Draft saved."),
+    "signed": _l("Signed. The note is now locked; changes become amendments."),
+    "amended": _l("Amendment saved. Earlier versions are kept."),
+}
+
+
 def _render_note(the_case: Case, session: CounsellingSession, note: Note, form, status: int = 200,
                  conflict: notes.Revision | None = None) -> ResponseReturnValue:
     return render_template(
         "cases/note.html", case=the_case, session=session, note=note, form=form,
+        notice=SAVED_NOTICES.get(request.args.get("saved", "")) if status == 200 else None,
         sections=notes.TEMPLATES[note.template], conflict=conflict,
         revision_count=len(notes.revisions(get_db(), g.keyring, note)),
     ), status
@@ -146,19 +159,16 @@ def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
     try:
         if the_note.status == SIGNED:
             notes.amend(db, g.keyring, the_note, sections, form.reason.data or "", expected)
-            event = "note.amended"
-            message = _("Amendment saved. Earlier versions are kept.")
+            event, outcome = "note.amended", "amended"
         elif action == "sign":
             if not form.confirm_sign.data:
                 form.confirm_sign.errors.append(_("Please tick the box to sign."))
                 return _render_note(the_case, this_session, the_note, form, 400)
             notes.sign(db, g.keyring, the_note, sections, expected)
-            event = "note.signed"
-            message = _("Signed. The note is now locked; changes become amendments.")
+            event, outcome = "note.signed", "signed"
         else:
             notes.save_draft(db, g.keyring, the_note, sections, expected)
-            event = "note.saved"
-            message = _("Draft saved.")
+            event, outcome = "note.saved", "draft"
     except Conflict:
         db.rollback()
         db.refresh(the_note)
@@ -172,8 +182,8 @@ def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
         return redirect(url_for("cases.note", case_id=the_case.id, session_id=session_id))
     audit_case(db, event, the_case, "note", the_note.id)
     db.commit()
-    flash(message, "success")
-    return redirect(url_for("cases.note", case_id=the_case.id, session_id=session_id))
+    return redirect(url_for("cases.note", case_id=the_case.id, session_id=session_id,
+                            saved=outcome))
 
 
 @bp.get("/cases/<case_id>/sessions/<session_id>/note/versions")
