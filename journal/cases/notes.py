@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, Row, ScalarSelect, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -66,12 +66,22 @@ _REVISION = select(NoteRevision).where(NoteRevision.note_id == bindparam("note_i
 # Saving a draft runs on the tables through the session's connection: an ORM-enabled UPDATE
 # costs about three times a plain one, and the draft's rows need no identity tracking.
 _NOTES, _REVISIONS = Note.__table__, NoteRevision.__table__
-_CLAIM = (update(_NOTES).where(_NOTES.c.id == bindparam("note_id"),
-                               _NOTES.c.edit_version == bindparam("expected"))
-          .values(edit_version=bindparam("next_version"), updated_at=bindparam("now")))
-_LATEST_SEALED = (select(_REVISIONS.c.id, _REVISIONS.c.content_sealed)
-                  .where(_REVISIONS.c.note_id == bindparam("note_id"))
-                  .order_by(_REVISIONS.c.number.desc()).limit(1))
+_BUMP = (update(_NOTES).where(_NOTES.c.id == bindparam("note_id"),
+                              _NOTES.c.edit_version == bindparam("expected"))
+         .values(edit_version=bindparam("next_version"), updated_at=bindparam("now")))
+_CLAIM = _BUMP.returning(_NOTES.c.edit_version)  # a row back means this save won
+
+
+def _latest(column: ColumnElement) -> ScalarSelect:
+    # Bound to the note id rather than correlated: RETURNING is rendered without table names,
+    # where a correlated `id` would name the revision's own id.
+    return (select(column).where(_REVISIONS.c.note_id == bindparam("note_id"))
+            .order_by(_REVISIONS.c.number.desc()).limit(1).scalar_subquery())
+
+
+# A draft's claim also names the row to re-seal and its sealed content (for the next content
+# version): one statement instead of two on every save.
+_CLAIM_DRAFT = _BUMP.returning(_latest(_REVISIONS.c.id), _latest(_REVISIONS.c.content_sealed))
 _RESEAL = (update(_REVISIONS).where(_REVISIONS.c.id == bindparam("row_id"))
            .values(content_sealed=bindparam("sealed")))
 
@@ -169,17 +179,20 @@ def revisions(db: Session, keyring: Keyring, note: Note) -> list[Revision]:
     return [_open_revision(keyring, row) for row in rows]
 
 
-def _claim(db: Session, note: Note, expected_version: int) -> None:
-    """Bump the note's edit version only if nobody saved since `expected_version` was read."""
+def _claim(db: Session, note: Note, expected_version: int, claim: Update = _CLAIM) -> Row:
+    """Bump the note's edit version only if nobody saved since `expected_version` was read;
+    returns the row the claim statement returns."""
     now = utcnow()
     db.flush()  # the plain statements below do not flush the note's pending rows themselves
-    result = db.connection().execute(_CLAIM, {"note_id": note.id, "expected": expected_version,
-                                              "next_version": expected_version + 1, "now": now})
-    if result.rowcount != 1:
+    returned = db.connection().execute(claim, {
+        "note_id": note.id, "expected": expected_version, "next_version": expected_version + 1,
+        "now": now}).first()
+    if returned is None:
         raise Conflict()
     # The row now holds exactly these values: no need to read it back.
     set_committed_value(note, "edit_version", expected_version + 1)
     set_committed_value(note, "updated_at", now)
+    return returned
 
 
 def save_draft(db: Session, keyring: Keyring, note: Note, sections: dict[str, str],
@@ -188,12 +201,10 @@ def save_draft(db: Session, keyring: Keyring, note: Note, sections: dict[str, st
     if note.status != DRAFT:
         raise Locked()
     cleaned = _clean(note.template, sections)
-    _claim(db, note, expected_version)
-    conn = db.connection()
-    row_id, old = conn.execute(_LATEST_SEALED, {"note_id": note.id}).one()
+    row_id, old = _claim(db, note, expected_version, _CLAIM_DRAFT)
     sealed = seal_json(keyring.case_key(note.case_id, PRIVATE), cleaned, "note_revisions",
                        row_id, "content", note.case_id, old)
-    conn.execute(_RESEAL, {"row_id": row_id, "sealed": sealed})
+    db.connection().execute(_RESEAL, {"row_id": row_id, "sealed": sealed})
     loaded = db.identity_map.get(Session.identity_key(NoteRevision, row_id))
     if loaded is not None:  # read earlier in this session: keep it true to the row
         set_committed_value(loaded, "content_sealed", sealed)
