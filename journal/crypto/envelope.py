@@ -217,31 +217,38 @@ def reseal_field(key: bytes, old_blob: bytes | None, plaintext: str, ref: FieldR
 
 
 class FieldCipher:
-    """Opens one column of one table in one case, row after row, under one key: what
-    open_field does, with one AES-GCM context and the fixed parts of the associated data made
-    once (a search opens thousands of fields). Lives no longer than the caller's key."""
+    """Opens one column of one table under one key, row after row: what open_field does, with
+    one AES-GCM context and the fixed parts of the associated data made once (a search opens
+    thousands of fields). Bound to one case, or, with case_id None, to rows of many cases
+    sealed under the same key (the dashboard's names, all under the directory key), each
+    opened with its own case id. Lives no longer than the caller's key."""
 
-    __slots__ = ("_aead", "_head", "_tail", "_tails")
+    __slots__ = ("_aead", "_head", "_column", "_tail", "_tails")
 
-    def __init__(self, key: bytes, table: str, column: str, case_id: str) -> None:
+    def __init__(self, key: bytes, table: str, column: str, case_id: str | None) -> None:
         self._aead = AESGCM(key)
         self._head = _FIELD_LABEL + _part(table)
-        self._tail = _part(column) + _part(case_id)
+        self._column = _part(column)
+        self._tail = None if case_id is None else self._column + _part(case_id)
         self._tails: dict[int, bytes] = {}  # content version -> column, case and version
 
     def __repr__(self) -> str:
         return "<FieldCipher>"
 
-    def open_utf8(self, blob: bytes, row_id: str) -> bytes:
-        """The plaintext of this row's field as its UTF-8 bytes (open_field, not decoded)."""
+    def open_utf8(self, blob: bytes, row_id: str, case_id: str | None = None) -> bytes:
+        """The plaintext of this row's field as its UTF-8 bytes (open_field, not decoded).
+        case_id is given exactly when the cipher was made without one."""
         # open_field's steps, inlined: this runs once per note in a search.
         if len(blob) < _FIELD_START + NONCE_BYTES + _TAG_BYTES:
             raise DecryptionFailed("field is too short")
         fmt, version = _FIELD_HEADER.unpack_from(blob)
         if fmt != _FIELD_FORMAT:
             raise DecryptionFailed("unknown field format")
-        tail = self._tails.get(version)
-        if tail is None:
+        if (case_id is None) == (self._tail is None):
+            raise ValueError("give the case id exactly when the cipher has none")
+        if case_id is not None:
+            tail = b"%b%b%b" % (self._column, _part(case_id), _part(str(version)))
+        elif (tail := self._tails.get(version)) is None:
             tail = self._tails[version] = self._tail + _part(str(version))
         row = row_id.encode()
         try:
@@ -251,6 +258,6 @@ class FieldCipher:
         except InvalidTag as exc:
             raise DecryptionFailed("ciphertext did not open") from exc
 
-    def open(self, blob: bytes, row_id: str) -> str:
+    def open(self, blob: bytes, row_id: str, case_id: str | None = None) -> str:
         """The plaintext of this row's field (open_field with FieldRef(table, row_id, ...))."""
-        return self.open_utf8(blob, row_id).decode("utf-8")
+        return self.open_utf8(blob, row_id, case_id).decode("utf-8")

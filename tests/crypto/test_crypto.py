@@ -204,6 +204,27 @@ def test_a_field_cipher_binds_table_row_column_and_case(moved):
             blob, REF.row_id)
 
 
+def test_a_field_cipher_without_a_case_opens_each_row_with_its_own_case():
+    """The dashboard's names: one key, one column, a row of a different case each time."""
+    key = crypto.new_key()
+    cipher = crypto.FieldCipher(key, "directory_entries", "name", None)
+    for case_id, row_id, text in (("case-1", "row-1", "Robin"), ("case-2", "row-2", "小明")):
+        ref = FieldRef("directory_entries", row_id, "name", case_id)
+        for version in (1, 7):
+            blob = crypto.seal_field(key, text, ref, version)
+            assert cipher.open(blob, row_id, case_id) == text
+            with pytest.raises(DecryptionFailed):  # the case is bound as before
+                cipher.open(blob, row_id, "case-3")
+            with pytest.raises(DecryptionFailed):
+                cipher.open(blob, "row-3", case_id)
+    blob = crypto.seal_field(key, "Robin", REF, 1)
+    with pytest.raises(ValueError):  # a cipher made without a case needs one per row ...
+        cipher.open(blob, REF.row_id)
+    with pytest.raises(ValueError):  # ... and one made for a case takes none
+        crypto.FieldCipher(key, REF.table, REF.column, REF.case_id).open(
+            blob, REF.row_id, REF.case_id)
+
+
 def test_a_field_cipher_refuses_tampered_truncated_and_replayed_fields():
     key = crypto.new_key()
     cipher = crypto.FieldCipher(key, REF.table, REF.column, REF.case_id)
