@@ -10,6 +10,7 @@ from typing import NamedTuple
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
+from ..db import read_columns
 from ..keyring import Keyring
 from ..models import (
     ANSWERED,
@@ -185,7 +186,7 @@ def _still_open_query() -> Select:
 
 def still_open(db: Session, keyring: Keyring, case: Case) -> list[QuestionView]:
     """Questions carried forward to the next session."""
-    rows = db.execute(_still_open_query(), {"case_id": case.id}).all()
+    rows = read_columns(db, _still_open_query(), {"case_id": case.id}).all()
     return _views(db, keyring, case, rows, with_history=False)
 
 

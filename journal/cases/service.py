@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import secrets
 from dataclasses import asdict, dataclass, fields
 from datetime import date
@@ -12,6 +13,7 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from .. import crypto
+from ..db import read_columns
 from ..keyring import Keyring
 from ..models import (
     OPEN,
@@ -185,15 +187,16 @@ def dashboard(db: Session, keyring: Keyring, page: int = 1, show_closed: bool = 
               ) -> DashboardPage:
     """One page of the counsellor's cases: one query whatever the caseload."""
     page = max(page, 1)
-    rows = db.execute(_dashboard_query(show_closed), {
+    rows = read_columns(db, _dashboard_query(show_closed), {
         "me": keyring.user.id, "today": date.today(), "size": PAGE_SIZE + 1,
         "skip": (page - 1) * PAGE_SIZE}).all()
-    directory_key = keyring.directory_key() if rows else b""
+    # Every name is under the one directory key: one cipher opens the page's rows.
+    names = (crypto.FieldCipher(keyring.directory_key(), "directory_entries", "name", None)
+             if rows else None)
     out = [
         DashboardRow(
             case_id=case_id, pseudonym=pseudonym, status=status,
-            display_name=unseal_json(directory_key, name_sealed, "directory_entries",
-                                     entry_id, "name", case_id)["display"],
+            display_name=json.loads(names.open_utf8(name_sealed, entry_id, case_id))["display"],
             next_session=None if next_on == NEVER else next_on,
             open_questions=n or 0,
             unread=unread or 0,

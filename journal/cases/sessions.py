@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from ..db import read_columns
 from ..models import ATTENDANCE, SCHEDULED, Case, CounsellingSession, Note, OpenQuestion, new_id
 from .errors import InvalidChange
 
@@ -103,8 +104,9 @@ def _timeline_query() -> Select:
 
 def timeline(db: Session, case: Case, page: int = 1) -> tuple[list[TimelineEntry], bool]:
     """Newest sessions first with their note status and question counts; one query a page."""
-    rows = db.execute(_timeline_query(), {"case_id": case.id, "size": TIMELINE_PAGE + 1,
-                                          "skip": (max(page, 1) - 1) * TIMELINE_PAGE}).all()
+    rows = read_columns(db, _timeline_query(), {
+        "case_id": case.id, "size": TIMELINE_PAGE + 1,
+        "skip": (max(page, 1) - 1) * TIMELINE_PAGE}).all()
     entries = [TimelineEntry(SessionLine(*row[:5]), row[5], row[6] or 0)
                for row in rows[:TIMELINE_PAGE]]
     return entries, len(rows) > TIMELINE_PAGE

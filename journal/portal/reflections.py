@@ -15,6 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import crypto
 from ..cases.errors import Conflict, InvalidChange, Locked, NotFound
+from ..db import read_columns
 from ..keyring import Keyring
 from ..models import (
     ANSWERED,
@@ -293,7 +294,7 @@ def for_client(db: Session, keyring: Keyring, case: Case, page: int | None = 1
     LIST_PAGE (all of them with page=None) — two queries however many there are."""
     reflections_query, versions_query = _client_list_queries(page is not None)
     number = max(page or 1, 1)
-    reflections = [ReflectionDates(*row) for row in db.execute(reflections_query, {
+    reflections = [ReflectionDates(*row) for row in read_columns(db, reflections_query, {
         "case_id": case.id, "client_id": keyring.user.id, "size": LIST_PAGE + 1,
         "skip": (number - 1) * LIST_PAGE})]
     has_more = page is not None and len(reflections) > LIST_PAGE
@@ -303,8 +304,8 @@ def for_client(db: Session, keyring: Keyring, case: Case, page: int | None = 1
         return ReflectionListPage([], number, False)
     latest_scope: dict[str, str] = {}
     shared_read: dict[str, datetime | None] = {}
-    for reflection_id, scope, read_at in db.execute(
-            versions_query, {"ids": [r.id for r in reflections]}):
+    for reflection_id, scope, read_at in read_columns(
+            db, versions_query, {"ids": [r.id for r in reflections]}):
         latest_scope[reflection_id] = scope
         if scope == SHARED_SCOPE:
             shared_read[reflection_id] = read_at
