@@ -158,15 +158,23 @@ def test_each_kind_of_note_save_says_what_happened_without_a_cookie(counsellor, 
                                       "edit_version": edit_version(page), "action": action,
                                       **extra})
         assert resp.status_code == 302
-        assert resp.location.endswith(f"/note?saved={word}")
+        version = int(edit_version(page)) + 1
+        assert resp.location.endswith(f"/note?saved={word}&version={version}")
         # The outcome travels in the address, not in the signed cookie: no rewrite of it.
         assert not [c for c in resp.headers.getlist("Set-Cookie")
                     if c.startswith(cookie_name + "=")]
         shown = text_of(counsellor.get(resp.location))
         assert message in shown and f"Written, then {action}" in shown
-    # Only the three words mean anything; the page never echoes the parameter.
-    shown = text_of(counsellor.get(base + "?saved=<b>hello</b>"))
-    assert "hello" not in shown and "Draft saved." not in shown
+    # Only the three words mean anything; the page never echoes the parameter. The message
+    # shows only while the note is at the version the save made, in the state it names.
+    version = edit_version(text_of(counsellor.get(base)))
+    for query in ("?saved=<b>hello</b>", f"?saved=<b>hello</b>&version={version}",
+                  f"?saved=amended&version={int(version) - 1}",  # an earlier save's link
+                  f"?saved=draft&version={version}",  # the note is signed now
+                  "?saved=amended"):
+        shown = text_of(counsellor.get(base + query))
+        assert "hello" not in shown and "saved." not in shown, query
+    assert "Amendment saved." in text_of(counsellor.get(f"{base}?saved=amended&version={version}"))
     # A form shown again with an error says nothing about saving.
     page = text_of(counsellor.get(base))
     resp = counsellor.post(base + "?saved=amended", {"section_narrative": "x",

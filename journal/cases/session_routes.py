@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..db import get_db
-from ..models import SIGNED, Case, CounsellingSession, Note
+from ..models import DRAFT, SIGNED, Case, CounsellingSession, Note
 from . import notes, questions, sessions
 from .errors import Conflict, InvalidChange, Locked, NotFound
 from .forms import (
@@ -89,21 +89,30 @@ def session(case_id: str, session_id: str) -> ResponseReturnValue:
 
 
 # What the note page says after a save. The outcome travels in the redirect's query string
-# (?saved=draft) rather than as a flashed message: a flash is written into the signed cookie
-# by the save and cleared from it by the next page, two cookie rewrites on the counsellor's
-# most frequent write. The word names an outcome, never anything written in the note.
+# (?saved=draft&version=7) rather than as a flashed message: a flash is written into the
+# signed cookie by the save and cleared from it by the next page, two cookie rewrites on the
+# counsellor's most frequent write. The words name an outcome, never anything written in the
+# note, and the message shows only while the note is still at the version that save made and
+# in the state the word names (a reload after a later save, or a made-up link, says nothing).
 SAVED_NOTICES = {
-    "draft": _l("Draft saved."),
-    "signed": _l("Signed. The note is now locked; changes become amendments."),
-    "amended": _l("Amendment saved. Earlier versions are kept."),
+    "draft": (DRAFT, _l("Draft saved.")),
+    "signed": (SIGNED, _l("Signed. The note is now locked; changes become amendments.")),
+    "amended": (SIGNED, _l("Amendment saved. Earlier versions are kept.")),
 }
+
+
+def _saved_notice(note: Note) -> str | None:
+    status, message = SAVED_NOTICES.get(request.args.get("saved", ""), (None, None))
+    if status != note.status or request.args.get("version") != str(note.edit_version):
+        return None
+    return message
 
 
 def _render_note(the_case: Case, session: CounsellingSession, note: Note, form, status: int = 200,
                  conflict: notes.Revision | None = None) -> ResponseReturnValue:
     return render_template(
         "cases/note.html", case=the_case, session=session, note=note, form=form,
-        notice=SAVED_NOTICES.get(request.args.get("saved", "")) if status == 200 else None,
+        notice=_saved_notice(note) if status == 200 else None,
         sections=notes.TEMPLATES[note.template], conflict=conflict,
         revision_count=len(notes.revisions(get_db(), g.keyring, note)),
     ), status
@@ -183,7 +192,7 @@ def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
     audit_case(db, event, the_case, "note", the_note.id)
     db.commit()
     return redirect(url_for("cases.note", case_id=the_case.id, session_id=session_id,
-                            saved=outcome))
+                            saved=outcome, version=the_note.edit_version))
 
 
 @bp.get("/cases/<case_id>/sessions/<session_id>/note/versions")
