@@ -10,6 +10,7 @@ from sqlalchemy import bindparam, func, insert, select, text
 
 from journal.db import engine_for, get_db, session_for
 from journal.models import ThrottleCounter
+from journal.throttle import SqlStorage
 
 COUNTERS = ThrottleCounter.__table__
 
@@ -56,6 +57,8 @@ def test_a_request_that_only_read_keeps_what_the_database_prepared(app):
                 # SQLite reads run outside any transaction (BEGIN comes before a write only),
                 # so a reading request holds no lock and has nothing to end.
                 assert not db.connection().connection.dbapi_connection.in_transaction
+    # The throttle's own reads (on a connection of their own) keep them too.
+    SqlStorage(engine_of=lambda: engine_for(app)).get("nobody")
     if dialect == "postgresql":
         with engine_for(app).connect() as conn:  # the pool's one connection, as the requests'
             prepared = conn.execute(text(
