@@ -2,10 +2,10 @@
 
 Each entry's MAC is HMAC(audit_key, previous MAC ‖ the entry), the key living in instance/,
 so editing, deleting or reordering rows breaks the chain. Appends first UPDATE the single
-`audit_head` row, which takes the row lock (PostgreSQL) or the write lock (SQLite) before
-reading the previous MAC, so concurrent writers queue instead of forking the chain. After
-each commit the new (seq, MAC) is appended to instance/audit_checkpoints, so cutting entries
-off the end is detectable too.
+`audit_head` row (the number of entries), which takes the row lock (PostgreSQL) or the write
+lock (SQLite) before the previous entry's MAC is read, so concurrent writers queue instead of
+forking the chain. After each commit the new (seq, MAC) is appended to
+instance/audit_checkpoints, so cutting entries off the end is detectable too.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import ColumnElement, Connection, ScalarSelect, event, insert, select, update
 from sqlalchemy.orm import Session
 
 from . import instance_secrets
@@ -44,11 +44,38 @@ def _mac(key: bytes, previous: bytes, entry: bytes) -> bytes:
 # Built once, bound per append (see "Statements" in db.py), on the tables rather than the
 # mapped classes: every state-changing request appends, and an ORM-enabled UPDATE costs about
 # three times a plain one while an append-only row gains nothing from identity tracking.
-_HEAD = AuditHead.__table__
+_HEAD, _EVENTS = AuditHead.__table__, AuditEvent.__table__
+
+
+def _last(column: ColumnElement) -> ScalarSelect:
+    return select(column).order_by(_EVENTS.c.seq.desc()).limit(1).scalar_subquery()
+
+
+# Advancing the head also returns the last entry (its number and MAC): an append is this and
+# the INSERT, two statements. The head row keeps only the count (see _previous_mac).
 _ADVANCE_HEAD = (update(_HEAD).where(_HEAD.c.id == 1).values(seq=_HEAD.c.seq + 1)
-                 .returning(_HEAD.c.seq, _HEAD.c.mac))
-_SET_HEAD_MAC = update(_HEAD).where(_HEAD.c.id == 1).values(mac=bindparam("new_mac"))
-_APPEND = insert(AuditEvent.__table__)
+                 .returning(_HEAD.c.seq, _last(_EVENTS.c.seq), _last(_EVENTS.c.mac)))
+_LAST_ENTRY = select(_EVENTS.c.seq, _EVENTS.c.mac).order_by(_EVENTS.c.seq.desc()).limit(1)
+_APPEND = insert(_EVENTS)
+
+
+def _previous_mac(conn: Connection, seq: int, last_seq: int | None,
+                  last_mac: bytes | None) -> bytes:
+    """The MAC the new entry `seq` chains to: the entry before it, as the head's UPDATE saw it.
+
+    On PostgreSQL a writer that waited for the head row gets that row as the other writer
+    committed it, but the rest of its UPDATE still sees the table as it was when the
+    statement began, without the other writer's entry. The last entry then is not seq - 1,
+    and a new statement, which sees every committed entry, reads it again.
+    """
+    if last_seq is None and seq == 1:
+        return _GENESIS
+    if last_seq != seq - 1:
+        last = conn.execute(_LAST_ENTRY).first()
+        # Still not seq - 1: entries were deleted. The chain goes on from the last one left,
+        # and verify() reports the gap.
+        last_mac = last.mac if last is not None else None
+    return last_mac if last_mac is not None else _GENESIS
 
 
 def record(db: Session, action: str, *, actor_id: str | None, object_type: str,
@@ -67,13 +94,13 @@ def record(db: Session, action: str, *, actor_id: str | None, object_type: str,
     if row is None:
         # The very first entry. Two first entries at once must not both insert the head
         # (one would fail): the loser waits for the winner's row, then advances it.
-        conn.execute(insert_unless_present(conn, _HEAD, "id").values(id=1, seq=0, mac=_GENESIS))
+        conn.execute(insert_unless_present(conn, _HEAD, "id").values(id=1, seq=0))
         row = conn.execute(_ADVANCE_HEAD).one()
-    seq, previous = row
+    seq = row[0]
+    previous = _previous_mac(conn, seq, row[1], row[2])
     at = utcnow()
     mac = _mac(key, previous, _entry_bytes(seq, at, actor_id, action, object_type, object_id,
                                            case_id))
-    conn.execute(_SET_HEAD_MAC, {"new_mac": mac})
     conn.execute(_APPEND, {"seq": seq, "at": at, "actor_id": actor_id, "action": action,
                            "object_type": object_type, "object_id": object_id,
                            "case_id": case_id, "mac": mac})
@@ -153,7 +180,7 @@ def verify(db: Session, key: bytes, instance_path: str) -> Verdict:
         verdict.entries += 1
     last_seq = expected_seq - 1
     head = db.get(AuditHead, 1)
-    if head is not None and (head.seq != last_seq or not hmac.compare_digest(head.mac, previous)):
+    if head is not None and head.seq != last_seq:
         verdict.problems.append(
             f"the head says {head.seq} entries but the log ends at {last_seq}")
     for seq, mac in _checkpoints(instance_path):

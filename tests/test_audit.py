@@ -137,7 +137,7 @@ def test_truncation_is_detected_by_the_checkpoints_in_instance(app, logged):
         db.execute(delete(AuditEvent).where(AuditEvent.seq > last - 2))
         # A careful intruder also rewinds the head row to match what is left.
         tail = db.scalar(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(1))
-        db.execute(update(AuditHead).values(seq=tail.seq, mac=tail.mac))
+        db.execute(update(AuditHead).values(seq=tail.seq))
         db.commit()
     result = run_verify(app)
     assert result.exit_code == 1 and "cut off the end" in result.output
@@ -222,3 +222,30 @@ def test_the_callers_pending_changes_are_written_before_the_head_is_locked(app, 
         db.rollback()
     writes = [s.split()[0:3] for s in statements if s.lstrip().upper().startswith("UPDATE")]
     assert writes[0][:2] == ["UPDATE", "users"] and writes[1][:2] == ["UPDATE", "audit_head"]
+
+
+def test_an_append_chains_to_the_entry_before_it_even_when_its_update_saw_an_older_one(
+        app, logged):
+    # On PostgreSQL, a writer that waited for the head row sees, in the rest of that same
+    # UPDATE, the log as it was before the other writer's entry (the concurrency test above
+    # meets this often there). The previous MAC is then read again in a new statement.
+    with session_for(app) as db:
+        conn = db.connection()
+        last, before = db.execute(select(AuditEvent.seq, AuditEvent.mac)
+                                  .order_by(AuditEvent.seq.desc()).limit(2)).all()
+        assert audit._previous_mac(conn, last.seq + 1, before.seq, before.mac) == last.mac
+        assert audit._previous_mac(conn, last.seq + 1, last.seq, last.mac) == last.mac
+        assert audit._previous_mac(conn, 1, None, None) == bytes(32)
+
+
+def test_after_deleted_entries_the_log_goes_on_and_the_gap_is_reported(app, logged):
+    with session_for(app) as db:
+        last = db.scalar(select(AuditEvent.seq).order_by(AuditEvent.seq.desc()).limit(1))
+        db.execute(delete(AuditEvent).where(AuditEvent.seq == last))
+        db.commit()
+    with app.app_context(), session_for(app) as db:
+        seq = audit.record(db, "note.viewed", actor_id=None, object_type="note")
+        db.commit()
+    assert seq == last + 1
+    problems = verify(app).problems
+    assert problems == [f"entry {last} is missing (next present is {last + 1})"]

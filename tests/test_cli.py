@@ -15,7 +15,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, update
 
-from journal import create_app, instance_secrets, migrate
+from journal import audit, create_app, instance_secrets, migrate
 from journal import models as _models  # noqa: F401 - registers every table on Base.metadata
 from journal.db import Base, engine_for, session_for
 from journal.demo import load_cases
@@ -332,6 +332,10 @@ def test_migrating_down_and_up_keeps_every_row_on_sqlite(make):
 
     before = counts([*tables, "session_keys"])
     assert before["session_keys"] > 0 and all(before.values())
+    command.downgrade(migrate.alembic_config(app), "0008")
+    with engine_for(app).connect() as conn:  # the head's MAC comes back as the last entry's
+        assert conn.exec_driver_sql("SELECT mac FROM audit_head").scalar() == conn.exec_driver_sql(
+            "SELECT mac FROM audit_events ORDER BY seq DESC LIMIT 1").scalar()
     command.downgrade(migrate.alembic_config(app), "0005")
     assert counts(tables) == {t: before[t] for t in tables}
     migrate.upgrade(app)
@@ -339,3 +343,6 @@ def test_migrating_down_and_up_keeps_every_row_on_sqlite(make):
     with engine_for(app).connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     assert "05 Jan 2999" in browser.get("/").get_data(as_text=True)
+    with app.app_context(), session_for(app) as db:
+        assert audit.verify(db, instance_secrets.read(app.instance_path).audit_key,
+                            app.instance_path).ok

@@ -26,10 +26,10 @@ class AuditEvent(Base):
 
 
 class AuditHead(Base):
-    """The single row every append locks, so concurrent writers can never fork the chain."""
+    """The single row every append locks, so concurrent writers can never fork the chain;
+    it holds the number of entries (the chain's last MAC is the last entry's)."""
 
     __tablename__ = "audit_head"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
-    mac: Mapped[bytes] = mapped_column(LargeBinary(32))
