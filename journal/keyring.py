@@ -22,7 +22,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from . import crypto
-from .models import CaseKey, SessionKey, User
+from .models import CaseKey, SessionKey, SignedInUser, User
 
 DIRECTORY = "directory"  # a counsellor's key for the names their dashboard lists
 DRAFTS = "drafts"  # a client's key for reflections nobody else may read yet
@@ -45,7 +45,7 @@ class NoKey(LookupError):
 class Keyring:
     """The signed-in user's private key and whatever it unwrapped so far in this request."""
 
-    def __init__(self, db: Session, user: User, private_key: bytes,
+    def __init__(self, db: Session, user: User | SignedInUser, private_key: bytes,
                  session: SessionCopies | None = None) -> None:
         self._db = db
         self.user = user

@@ -109,7 +109,7 @@ def _before_request() -> ResponseReturnValue | None:
     db = get_db()
     cookie = request.cookies.get(session_cookie_name())
     signed_in = web_sessions.resume(db, cookie, timeouts())
-    if signed_in is not None and signed_in.row.second_factor_pending:
+    if signed_in is not None and signed_in.second_factor_pending:
         # Not signed in yet: no current_user, no keyring, one page (and sign-out). The
         # second-step page alone opens the TOTP secret, with g.second_factor_pending.
         g.signed_in = None
@@ -120,7 +120,7 @@ def _before_request() -> ResponseReturnValue | None:
     g.signed_in = signed_in
     if signed_in is not None:
         g.keyring = Keyring(db, signed_in.user, signed_in.private_key,
-                            SessionCopies(signed_in.row.id, signed_in.session_key))
+                            SessionCopies(signed_in.session_id, signed_in.session_key))
         g.keyring.add_copies(OWN, signed_in.own_key_copies)
     elif cookie:
         g.clear_session_cookie = True

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from flask import abort, current_app, g
+from sqlalchemy.orm import Session
 
 from .. import crypto, instance_secrets
+from ..db import get_db
+from ..models import User
 from .service import KdfSettings, Unlocked
+from .web_sessions import SignedIn
 
 
 def kdf_settings() -> KdfSettings:
@@ -18,9 +22,19 @@ def kdf_settings() -> KdfSettings:
     )
 
 
+def account_of(db: Session, signed_in: SignedIn) -> User:
+    """The User behind a session, to change it: every other page reads the plain values the
+    session row came with (SignedInUser)."""
+    user = db.get(User, signed_in.user.id)
+    if user is None:  # deleted meanwhile (its sessions go with it)
+        abort(404)
+    return user
+
+
 def unlocked() -> Unlocked:
-    """The signed-in user with their private key (login is required before any route runs)."""
+    """The signed-in user with their private key (login is required before any route runs),
+    for the account pages, which change the user."""
     signed_in = g.get("signed_in")
     if signed_in is None:
         abort(404)
-    return Unlocked(user=signed_in.user, private_key=signed_in.private_key)
+    return Unlocked(user=account_of(get_db(), signed_in), private_key=signed_in.private_key)

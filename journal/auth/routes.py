@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from .. import audit
 from ..db import get_db
-from ..models import User
+from ..models import SignedInUser, User
 from ..security import (
     clear_session_cookie,
     is_safe_next,
@@ -39,7 +39,7 @@ def failed_sign_in(db: Session, exc: service.BadCredentials,
     db.commit()
 
 
-def home_url(user: User) -> str:
+def home_url(user: User | SignedInUser) -> str:
     """Counsellors start at their cases, clients at their own calm page."""
     return url_for("cases.dashboard") if user.is_counsellor else url_for("portal.home")
 
@@ -53,7 +53,7 @@ def _current_session() -> web_sessions.SignedIn | None:
 def _end_current_session(db: Session) -> None:
     current = _current_session()
     if current is not None:
-        web_sessions.end(db, current.row.id)
+        web_sessions.end(db, current.session_id)
 
 
 def sign_in(account: service.Unlocked) -> None:

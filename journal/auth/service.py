@@ -16,6 +16,7 @@ from ..models import (
     CounsellorInvitation,
     Practice,
     SetupCode,
+    SignedInUser,
     User,
     is_id,
     new_id,
@@ -296,7 +297,8 @@ def set_up_practice(
 # --- counsellor invitations -------------------------------------------------------------------
 
 
-def invite_counsellor(db: Session, admin: User, days: int) -> tuple[CounsellorInvitation, str]:
+def invite_counsellor(db: Session, admin: User | SignedInUser, days: int
+                      ) -> tuple[CounsellorInvitation, str]:
     """A single-use invitation for a colleague; returns the secret for the link's fragment."""
     secret = crypto.random_token(20)
     lookup, _key = crypto.secret_lookup_and_key(secret, _INVITE_PURPOSE)
@@ -335,7 +337,8 @@ def accept_counsellor_invitation(
     return account
 
 
-def revoke_counsellor_invitation(db: Session, admin: User, invitation_id: str) -> bool:
+def revoke_counsellor_invitation(db: Session, admin: User | SignedInUser,
+                                 invitation_id: str) -> bool:
     """Revoke an unused invitation this admin's practice issued."""
     invitation = db.get(CounsellorInvitation, invitation_id) if is_id(invitation_id) else None
     if invitation is None or invitation.used_at or invitation.revoked_at:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from .. import crypto
-from ..models import BackupCode, User, new_id
+from ..models import BackupCode, SignedInUser, User, new_id
 
 TOTP = "totp"  # HPKE purpose labels: an active secret and one still being set up
 TOTP_PENDING = "totp-pending"
@@ -41,12 +41,12 @@ class Enrolment:
     uri: str
 
 
-def is_on(user: User) -> bool:
+def is_on(user: User | SignedInUser) -> bool:
     """Whether this user signs in with a second step."""
     return user.totp_sealed is not None
 
 
-def is_required(user: User, required_for_counsellors: bool) -> bool:
+def is_required(user: User | SignedInUser, required_for_counsellors: bool) -> bool:
     """Counsellors must use it when the practice says so; clients may choose."""
     return required_for_counsellors and user.is_counsellor
 

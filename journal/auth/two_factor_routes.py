@@ -13,7 +13,7 @@ from ..db import get_db
 from ..models import Practice, User
 from ..security import is_safe_next
 from . import service, two_factor, web_sessions
-from .context import kdf_settings, unlocked
+from .context import account_of, kdf_settings, unlocked
 from .forms import (
     ActionForm,
     BackupCodesStoredForm,
@@ -62,7 +62,7 @@ def second_factor() -> ResponseReturnValue:
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         db = get_db()
-        user = pending.user
+        user = account_of(db, pending)  # the step below records the code it accepted
         try:
             kind = prove_second_step(db, user, pending.private_key, form.code.data)
         except two_factor.WrongCode as exc:
@@ -161,7 +161,7 @@ def confirm_two_factor() -> ResponseReturnValue:
         else:
             audit.record_user(get_db(), "auth.second_factor_on", me.user.id)
             # Other browsers signed in without the second step; they sign in again with it.
-            web_sessions.end_all_for(db, me.user.id, except_session_id=g.signed_in.row.id)
+            web_sessions.end_all_for(db, me.user.id, except_session_id=g.signed_in.session_id)
             db.commit()
             return _show_backup_codes(codes)
     return _page(confirm_form=form, status=400)

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from .. import crypto
 from ..keyring import DIRECTORY, DRAFTS
-from ..models import User, WebSession, new_id, utcnow
+from ..models import SignedInUser, User, WebSession, new_id, utcnow
 
 _TOKEN_BYTES = 32
 _KEY_BYTES = 32
@@ -38,10 +37,12 @@ class Timeouts:
 class SignedIn:
     """A session row that decrypted: the user, their private key, and the session's key."""
 
-    row: WebSession
-    user: User
+    session_id: str
+    user: SignedInUser
     private_key: bytes
     session_key: bytes
+    # Passphrase proven, second step (TOTP) not yet: the row reaches one page only.
+    second_factor_pending: bool = False
     # This session's sealed copies of the user's own keys (purpose -> sealed; keyring.py).
     own_key_copies: dict[str, bytes] = field(default_factory=dict)
 
@@ -80,12 +81,18 @@ def start(db: Session, user: User, private_key: bytes, second_factor_pending: bo
     return _encode(token, key)
 
 
-@functools.cache
-def _resume_query() -> Select:
-    # Every signed-in request runs this: the user comes in the same statement, and the
-    # statement is built once, bound per request (see "Statements" in db.py).
-    return (select(WebSession, User).join(User, User.id == WebSession.user_id)
-            .where(WebSession.token_hash == bindparam("token_hash")))
+# Every signed-in request runs this statement: the user comes with the session row, both as
+# plain columns (no mapped objects), and it is built once, bound per request (see
+# "Statements" in db.py).
+_USER_FIELDS = tuple(f.name for f in fields(SignedInUser))
+_RESUME = (select(WebSession.id, WebSession.user_id, WebSession.private_key_sealed,
+                  WebSession.second_factor_pending, WebSession.created_at, WebSession.last_seen,
+                  WebSession.directory_key_sealed, WebSession.drafts_key_sealed,
+                  *(getattr(User, name) for name in _USER_FIELDS))
+           .join(User, User.id == WebSession.user_id)
+           .where(WebSession.token_hash == bindparam("token_hash")))
+_TOUCH = (update(WebSession).where(WebSession.id == bindparam("session_id"))
+          .values(last_seen=bindparam("now")))
 
 
 def resume(db: Session, cookie: str | None, timeouts: Timeouts, now: datetime | None = None
@@ -95,26 +102,29 @@ def resume(db: Session, cookie: str | None, timeouts: Timeouts, now: datetime | 
     if parts is None:
         return None
     token, key = parts
-    found = db.execute(_resume_query(), {"token_hash": crypto.token_hash(token)}).first()
+    found = db.connection().execute(_RESUME, {"token_hash": crypto.token_hash(token)}).first()
     if found is None:
         return None
-    row, user = found
+    (session_id, user_id, private_key_sealed, second_factor_pending, created_at, last_seen,
+     directory_copy, drafts_copy) = found[:8]
     now = now or utcnow()
-    if (now - row.last_seen > timeouts.idle or now - row.created_at > timeouts.absolute
-            or (row.second_factor_pending and now - row.created_at > timeouts.second_factor)):
-        end(db, row.id)
+    if (now - last_seen > timeouts.idle or now - created_at > timeouts.absolute
+            or (second_factor_pending and now - created_at > timeouts.second_factor)):
+        end(db, session_id)
         db.commit()
         return None
     try:
-        private_key = crypto.unwrap_secret(key, row.private_key_sealed, _PURPOSE, row.id,
-                                           row.user_id)
+        private_key = crypto.unwrap_secret(key, private_key_sealed, _PURPOSE, session_id,
+                                           user_id)
     except crypto.DecryptionFailed:
         return None
-    if now - row.last_seen >= timeouts.touch_every:
-        row.last_seen = now
+    if now - last_seen >= timeouts.touch_every:
+        db.connection().execute(_TOUCH, {"session_id": session_id, "now": now})
         db.commit()
-    copies = {DIRECTORY: row.directory_key_sealed, DRAFTS: row.drafts_key_sealed}
-    return SignedIn(row=row, user=user, private_key=private_key, session_key=key,
+    copies = {DIRECTORY: directory_copy, DRAFTS: drafts_copy}
+    return SignedIn(session_id=session_id, user=SignedInUser(*found[8:]),
+                    private_key=private_key, session_key=key,
+                    second_factor_pending=second_factor_pending,
                     own_key_copies={k: v for k, v in copies.items() if v is not None})
 
 

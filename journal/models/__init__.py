@@ -8,6 +8,7 @@ from .accounts import (
     Practice,
     SessionKey,
     SetupCode,
+    SignedInUser,
     User,
     WebSession,
 )
@@ -50,5 +51,5 @@ __all__ = [
     "DRAFT", "OPEN", "PARKED", "PRIVATE", "QUESTION_STATES", "RESOLVED", "SCHEDULED", "SHARED",
     "SIGNED", "Case", "CaseKey", "CounsellingSession", "CounsellorInvitation", "DirectoryEntry",
     "Note", "NoteRevision", "OpenQuestion", "Person", "Practice", "QuestionEvent",
-    "SessionKey", "SetupCode", "User", "WebSession", "is_id", "new_id", "utcnow",
+    "SessionKey", "SetupCode", "SignedInUser", "User", "WebSession", "is_id", "new_id", "utcnow",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import (
@@ -83,6 +84,35 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
     # Flask-Login's interface. A user object exists only once a session row decrypted.
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.id
+
+    @property
+    def is_counsellor(self) -> bool:
+        return self.role == COUNSELLOR
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInUser:
+    """The columns of a User that every signed-in request needs, read with the session row
+    (auth/web_sessions.resume) as plain values: a mapped User cost ~50 µs more a request.
+    Pages that change the account load the User itself (auth/context.unlocked)."""
+
+    id: str
+    role: str
+    login_name: str | None
+    is_admin: bool
+    recovery_confirmed: bool
+    public_key: bytes
+    directory_key_wrapped: bytes | None
+    draft_key_wrapped: bytes | None
+    totp_sealed: bytes | None
+
+    # Flask-Login's interface, as on User.
     is_authenticated = True
     is_active = True
     is_anonymous = False

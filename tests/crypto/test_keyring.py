@@ -85,7 +85,7 @@ def test_a_sessions_copies_open_only_with_its_own_key(app, three_cases, monkeypa
     with app.app_context(), session_for(app) as db:
         keyring = keyring_for(app, db, "ada")
         signed_in = _signed_in(app, db, keyring)
-        copies = SessionCopies(signed_in.row.id, signed_in.session_key)
+        copies = SessionCopies(signed_in.session_id, signed_in.session_key)
         first = Keyring(db, keyring.user, keyring.private_key, copies)
         key = first.case_key(case_id, PRIVATE)
         copied = first.fresh_copies()
@@ -106,7 +106,7 @@ def test_a_sessions_copies_open_only_with_its_own_key(app, three_cases, monkeypa
         # The same copy under another session's key, or filed under another case: the wrap
         # is opened instead, and the right key comes out.
         stranger = Keyring(db, keyring.user, keyring.private_key,
-                           SessionCopies(signed_in.row.id, crypto.new_key()))
+                           SessionCopies(signed_in.session_id, crypto.new_key()))
         stranger.add_copies(case_id, sealed)
         assert stranger.case_key(case_id, PRIVATE) == key and opened == [PRIVATE]
         moved = Keyring(db, keyring.user, keyring.private_key, copies)
@@ -135,11 +135,11 @@ def test_a_copy_outlives_neither_its_session_nor_its_case(app, three_cases, capl
             signed_in = _signed_in(app, db, keyring)
             g.db = db
             g.keyring = Keyring(db, keyring.user, keyring.private_key,
-                                SessionCopies(signed_in.row.id, signed_in.session_key))
+                                SessionCopies(signed_in.session_id, signed_in.session_key))
             g.keyring.case_key(case_id, PRIVATE)
             with session_for(app) as other:
                 if meanwhile == "signed out":
-                    web_sessions.end(other, signed_in.row.id)
+                    web_sessions.end(other, signed_in.session_id)
                 else:
                     cases.erase_case(other, other.get(Case, case_id))
                 other.commit()
