@@ -13,11 +13,19 @@ from __future__ import annotations
 from flask_babel import LazyString
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import _FlaskFormCSRF, generate_csrf
+from werkzeug.datastructures import MultiDict
 
 
 class _TokenWhenShown(_FlaskFormCSRF):
     def generate_csrf_token(self, csrf_token_field: object) -> LazyString:
         return LazyString(generate_csrf, self.meta.csrf_secret, self.meta.csrf_field_name)
+
+
+def expected_version(form: MultiDict) -> int:
+    """The edit version a posted form names (its hidden edit_version field), or -1 when it
+    names none: a save that names no version is a conflict, never an overwrite."""
+    raw = form.get("edit_version", "")
+    return int(raw) if raw.isdecimal() and len(raw) < 10 else -1
 
 
 class JournalForm(FlaskForm):

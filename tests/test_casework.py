@@ -159,7 +159,7 @@ def test_each_kind_of_note_save_says_what_happened_without_a_cookie(counsellor, 
                                       **extra})
         assert resp.status_code == 302
         version = int(edit_version(page)) + 1
-        assert resp.location.endswith(f"/note?saved={word}&version={version}")
+        assert resp.location == f"{base}?saved={word}&version={version}"
         # The outcome travels in the address, not in the signed cookie: no rewrite of it.
         assert not [c for c in resp.headers.getlist("Set-Cookie")
                     if c.startswith(cookie_name + "=")]
@@ -180,6 +180,18 @@ def test_each_kind_of_note_save_says_what_happened_without_a_cookie(counsellor, 
     resp = counsellor.post(base + "?saved=amended", {"section_narrative": "x",
                                                      "edit_version": edit_version(page)})
     assert resp.status_code == 400 and "Amendment saved." not in text_of(resp)
+
+
+def test_a_saved_note_leads_back_to_its_page_under_a_path_prefix(counsellor):
+    case_id = new_case(counsellor)
+    session_id = new_session(counsellor, case_id)
+    base = f"/cases/{case_id}/sessions/{session_id}/note"
+    counsellor.post(base + "/start", {"template": "narrative"})
+    version = edit_version(text_of(counsellor.get(base)))
+    resp = counsellor.post(base, {"section_narrative": "Behind a prefix", "edit_version": version,
+                                  "action": "save"},
+                           environ_overrides={"SCRIPT_NAME": "/journal"})
+    assert resp.location == f"/journal{base}?saved=draft&version={int(version) + 1}"
 
 
 def test_two_tabs_cannot_silently_overwrite_each_other(counsellor):
@@ -204,6 +216,40 @@ def test_two_tabs_cannot_silently_overwrite_each_other(counsellor):
                                   "edit_version": edit_version(page)})
     assert resp.status_code == 302
     assert "Both, combined" in text_of(counsellor.get(base))
+
+
+def test_a_refused_note_save_keeps_the_text_and_says_why(counsellor, app):
+    from journal.cases.notes import MAX_REASON_CHARS, MAX_SECTION_CHARS
+
+    case_id = new_case(counsellor)
+    session_id = new_session(counsellor, case_id)
+    base = f"/cases/{case_id}/sessions/{session_id}/note"
+    counsellor.post(base + "/start", {"template": "soap"})
+    version = edit_version(text_of(counsellor.get(base)))
+    typed = {"section_subjective": "Kept while refused",
+             "section_plan": "x" * (MAX_SECTION_CHARS + 1)}
+    # Too long: the field says so, everything typed is still there, nothing was saved.
+    resp = counsellor.post(base, {**typed, "edit_version": version})
+    page = text_of(resp)
+    assert resp.status_code == 400 and "longer than 20000 characters" in page
+    assert "Kept while refused" in page and edit_version(page) == version
+    assert "Kept while refused" not in text_of(counsellor.get(base))
+    # A form that names no edit version never overwrites: it is treated as a conflict.
+    for missing in ({}, {"edit_version": ""}, {"edit_version": "seven"}):
+        resp = counsellor.post(base, {"section_subjective": "No version named", **missing})
+        assert resp.status_code == 409 and "No version named" in text_of(resp)
+    # "false" for the box is unticked, as WTForms reads it.
+    resp = counsellor.post(base, {"section_subjective": "Sign?", "edit_version": version,
+                                  "action": "sign", "confirm_sign": "false"})
+    assert resp.status_code == 400 and "tick the box" in text_of(resp)
+    assert counsellor.post(base, {"section_subjective": "Signed", "edit_version": version,
+                                  "action": "sign", "confirm_sign": "y"}).status_code == 302
+    # An amendment's reason has a length too.
+    version = edit_version(text_of(counsellor.get(base)))
+    resp = counsellor.post(base, {"section_subjective": "Amended", "edit_version": version,
+                                  "reason": "r" * (MAX_REASON_CHARS + 1)})
+    assert resp.status_code == 400 and "longer than 2000 characters" in text_of(resp)
+    assert "Amended" not in text_of(counsellor.get(base))
 
 
 def test_start_from_my_last_note_copies_the_structure(counsellor):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import MultiDict
 from wtforms import (
     BooleanField,
     DateField,
@@ -17,9 +19,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from ..forms import JournalForm
+from ..forms import JournalForm, expected_version
 from ..models import ATTENDED, CANCELLED, DID_NOT_ATTEND, SCHEDULED
-from .notes import MAX_SECTION_CHARS, TEMPLATE_NAMES, TEMPLATES
+from .notes import MAX_REASON_CHARS, MAX_SECTION_CHARS, TEMPLATE_NAMES, TEMPLATES, section_keys
 from .people import MAX_NAME_CHARS, MAX_RELATION_CHARS
 from .questions import MAX_OUTCOME_CHARS, MAX_QUESTION_CHARS
 
@@ -71,7 +73,7 @@ class NoteForm(JournalForm):
 
     edit_version = HiddenField(validators=[InputRequired()])
     reason = TextAreaField(_l("Reason for the amendment"),
-                           validators=[Optional(), Length(max=2000)],
+                           validators=[Optional(), Length(max=MAX_REASON_CHARS)],
                            description=_l("Required when changing a signed note."))
     confirm_sign = BooleanField(_l("I have read this note and want to sign it. "
                                    "After signing it can only be amended, with a reason."))
@@ -89,6 +91,31 @@ def _note_form_class(template: str) -> type[NoteForm]:
             label, validators=[Optional(), Length(max=MAX_SECTION_CHARS)],
             render_kw={"rows": 8, "maxlength": MAX_SECTION_CHARS}))
     return _Form
+
+
+@dataclass(frozen=True)
+class PostedNote:
+    """A note form as posted, read by hand. Saving is the counsellor's most frequent write, and
+    binding the WTForms form to it cost more than sealing and auditing the note together. The
+    rules are the services' (section and reason lengths, a reason for an amendment, the edit
+    version); a save they refuse shows the WTForms form again, with its messages."""
+
+    sections: dict[str, str]
+    expected_version: int
+    action: str
+    reason: str
+    confirm_sign: bool
+
+
+def posted_note(form: MultiDict, template: str) -> PostedNote:
+    """What a note form sent, for a note of this template."""
+    return PostedNote(
+        sections={key: form.get(f"section_{key}", "") for key in section_keys(template)},
+        expected_version=expected_version(form),
+        action=form.get("action", "save"),
+        reason=form.get("reason", ""),
+        confirm_sign=form.get("confirm_sign", "") not in BooleanField.false_values,
+    )
 
 
 def note_sections_form(template: str, data: dict[str, str] | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Row, ScalarSelect, Update, bindparam, func, select, update
@@ -41,6 +42,23 @@ TEMPLATES: dict[str, tuple[tuple[str, object], ...]] = {
 TEMPLATE_NAMES = {"narrative": _l("Narrative"), "soap": _l("SOAP"), "dap": _l("DAP"),
                   "birp": _l("BIRP")}
 MAX_SECTION_CHARS = 20_000
+MAX_REASON_CHARS = 2_000
+
+
+@dataclass(slots=True)
+class NoteRef:
+    """A note as plain values, for saving it without loading it as a mapped object (the
+    counsellor's most frequent write; permissions.own_note_with_keys). The save functions
+    below take either and keep it true to the row they wrote."""
+
+    id: str
+    case_id: str
+    session_id: str
+    template: str
+    status: str
+    edit_version: int
+    signed_at: datetime | None = None  # set when signed here; not read
+    updated_at: datetime | None = None  # set when saved here; not read
 
 
 @dataclass
@@ -84,6 +102,10 @@ def _latest(column: ColumnElement) -> ScalarSelect:
 _CLAIM_DRAFT = _BUMP.returning(_latest(_REVISIONS.c.id), _latest(_REVISIONS.c.content_sealed))
 _RESEAL = (update(_REVISIONS).where(_REVISIONS.c.id == bindparam("row_id"))
            .values(content_sealed=bindparam("sealed")))
+_SIGN_REVISION = (update(_REVISIONS).where(_REVISIONS.c.id == bindparam("row_id"))
+                  .values(kind=bindparam("kind")))
+_SIGN_NOTE = (update(_NOTES).where(_NOTES.c.id == bindparam("note_id"))
+              .values(status=bindparam("status"), signed_at=bindparam("now")))
 
 
 def note_for_session(db: Session, session: CounsellingSession) -> Note | None:
@@ -179,7 +201,23 @@ def revisions(db: Session, keyring: Keyring, note: Note) -> list[Revision]:
     return [_open_revision(keyring, row) for row in rows]
 
 
-def _claim(db: Session, note: Note, expected_version: int, claim: Update = _CLAIM) -> Row:
+def _now_holds(obj: Note | NoteRevision | NoteRef, **values: object) -> None:
+    """Keep an object true to the row just written by a plain statement (a mapped one without
+    marking it changed, which would write it again)."""
+    for name, value in values.items():
+        if isinstance(obj, NoteRef):
+            setattr(obj, name, value)
+        else:
+            set_committed_value(obj, name, value)
+
+
+def _loaded_revision(db: Session, row_id: str) -> NoteRevision | None:
+    """The revision row if this session has read it already."""
+    return db.identity_map.get(Session.identity_key(NoteRevision, row_id))
+
+
+def _claim(db: Session, note: Note | NoteRef, expected_version: int,
+           claim: Update = _CLAIM) -> Row:
     """Bump the note's edit version only if nobody saved since `expected_version` was read;
     returns the row the claim statement returns."""
     now = utcnow()
@@ -190,14 +228,14 @@ def _claim(db: Session, note: Note, expected_version: int, claim: Update = _CLAI
     if returned is None:
         raise Conflict()
     # The row now holds exactly these values: no need to read it back.
-    set_committed_value(note, "edit_version", expected_version + 1)
-    set_committed_value(note, "updated_at", now)
+    _now_holds(note, edit_version=expected_version + 1, updated_at=now)
     return returned
 
 
-def save_draft(db: Session, keyring: Keyring, note: Note, sections: dict[str, str],
-               expected_version: int) -> None:
-    """Save the working draft in place (the draft is one revision until it is signed)."""
+def save_draft(db: Session, keyring: Keyring, note: Note | NoteRef, sections: dict[str, str],
+               expected_version: int) -> str:
+    """Save the working draft in place (the draft is one revision until it is signed);
+    returns the id of that revision."""
     if note.status != DRAFT:
         raise Locked()
     cleaned = _clean(note.template, sections)
@@ -205,28 +243,35 @@ def save_draft(db: Session, keyring: Keyring, note: Note, sections: dict[str, st
     sealed = seal_json(keyring.case_key(note.case_id, PRIVATE), cleaned, "note_revisions",
                        row_id, "content", note.case_id, old)
     db.connection().execute(_RESEAL, {"row_id": row_id, "sealed": sealed})
-    loaded = db.identity_map.get(Session.identity_key(NoteRevision, row_id))
-    if loaded is not None:  # read earlier in this session: keep it true to the row
-        set_committed_value(loaded, "content_sealed", sealed)
+    loaded = _loaded_revision(db, row_id)
+    if loaded is not None:
+        _now_holds(loaded, content_sealed=sealed)
+    return row_id
 
 
-def sign(db: Session, keyring: Keyring, note: Note, sections: dict[str, str],
+def sign(db: Session, keyring: Keyring, note: Note | NoteRef, sections: dict[str, str],
          expected_version: int) -> None:
     """Save and lock the note; from now on only amendments with a reason."""
-    save_draft(db, keyring, note, sections, expected_version)
-    row = _revision_row(db, note)
-    row.kind = SIGNED
-    note.status = SIGNED
-    note.signed_at = utcnow()
+    row_id = save_draft(db, keyring, note, sections, expected_version)
+    now = utcnow()
+    conn = db.connection()
+    conn.execute(_SIGN_REVISION, {"row_id": row_id, "kind": SIGNED})
+    conn.execute(_SIGN_NOTE, {"note_id": note.id, "status": SIGNED, "now": now})
+    loaded = _loaded_revision(db, row_id)
+    if loaded is not None:
+        _now_holds(loaded, kind=SIGNED)
+    _now_holds(note, status=SIGNED, signed_at=now)
 
 
-def amend(db: Session, keyring: Keyring, note: Note, sections: dict[str, str], reason: str,
-          expected_version: int) -> None:
+def amend(db: Session, keyring: Keyring, note: Note | NoteRef, sections: dict[str, str],
+          reason: str, expected_version: int) -> None:
     """Add a new version to a signed note, with the reason for the change."""
     if note.status != SIGNED:
         raise InvalidChange("only signed notes are amended")
     if not reason.strip():
         raise InvalidChange("reason")
+    if len(reason) > MAX_REASON_CHARS:
+        raise InvalidChange("reason is too long")
     cleaned = _clean(note.template, sections)
     _claim(db, note, expected_version)
     last = db.scalar(select(func.max(NoteRevision.number)).where(NoteRevision.note_id == note.id))

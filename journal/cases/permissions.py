@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import Session
@@ -17,15 +17,21 @@ from ..models import (
     OpenQuestion,
     Person,
     SessionKey,
+    SignedInUser,
     User,
     is_id,
 )
 from .errors import NotFound
+from .notes import NoteRef
 
 T = TypeVar("T", CounsellingSession, OpenQuestion, Person, Note)
 
 
-def can_read_case(user: User, case: Case) -> bool:
+class _OwnedByCounsellor(Protocol):
+    counsellor_id: str
+
+
+def can_read_case(user: User | SignedInUser, case: Case | _OwnedByCounsellor) -> bool:
     """A case is the counsellor's own; the practice admin role grants nothing here."""
     return user.is_counsellor and case.counsellor_id == user.id
 
@@ -64,6 +70,18 @@ def _session_query() -> Select:
         .join(CounsellingSession, and_(CounsellingSession.case_id == Case.id,
                                        CounsellingSession.id == bindparam("session_id")))
         .outerjoin(Note, Note.session_id == CounsellingSession.id))
+        .where(Case.id == bindparam("case_id")))
+
+
+@functools.cache
+def _note_query() -> Select:
+    # The note being saved, as plain values: loading three mapped objects cost about as much
+    # as the whole save's encryption and audit together.
+    return (_with_keys(
+        select(Case.counsellor_id, Note.id, Note.case_id, Note.session_id, Note.template,
+               Note.status, Note.edit_version, *_KEY_COLUMNS)
+        .select_from(Case)
+        .join(Note, and_(Note.case_id == Case.id, Note.session_id == bindparam("session_id"))))
         .where(Case.id == bindparam("case_id")))
 
 
@@ -108,6 +126,23 @@ def own_session_with_keys(db: Session, keyring: Keyring, case_id: str, session_i
         raise NotFound(session_id)
     case, session, note = rows[0][:3]
     return case, session, note
+
+
+def own_note_with_keys(db: Session, keyring: Keyring, case_id: str, session_id: str
+                       ) -> NoteRef:
+    """The note of a session of one of the keyring's counsellor's cases, as plain values,
+    else NotFound (also while no note is started); the case is ready to open."""
+    rows = (db.connection().execute(_note_query(), {
+        "user_id": keyring.user.id, "session_id_of_keys": keyring.session_id,
+        "case_id": case_id, "session_id": session_id}).all()
+        if is_id(case_id) and is_id(session_id) else [])
+    if not rows or not can_read_case(keyring.user, rows[0]):
+        raise NotFound(session_id)
+    first = rows[0]
+    keyring.add_wraps(first.case_id, {row[-3]: row[-2] for row in rows if row[-3] is not None})
+    keyring.add_copies(first.case_id, {row[-3]: row[-1] for row in rows if row[-1] is not None})
+    return NoteRef(first.id, first.case_id, first.session_id, first.template, first.status,
+                   first.edit_version)
 
 
 def _child_of(db: Session, model: type[T], case: Case, object_id: str) -> T:

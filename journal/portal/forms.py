@@ -45,7 +45,3 @@ def content_from(form: MultiDict) -> ReflectionContent:
             setattr(content, rating, int(raw))
     return content
 
-
-def expected_version(form: MultiDict) -> int:
-    raw = form.get("edit_version", "")
-    return int(raw) if raw.isdecimal() and len(raw) < 10 else -1

@@ -29,10 +29,11 @@ from ..cases import questions, sessions
 from ..cases.errors import Conflict, InvalidChange, Locked
 from ..cases.permissions import client_case_with_keys
 from ..db import get_db
+from ..forms import expected_version
 from ..models import Case
 from ..paging import page_arg
 from . import invitations, reflections
-from .forms import PROMPT_LABELS, RATING_LABELS, ReflectionForm, content_from, expected_version
+from .forms import PROMPT_LABELS, RATING_LABELS, ReflectionForm, content_from
 
 bp = Blueprint("portal", __name__, url_prefix="/portal")
 
