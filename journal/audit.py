@@ -61,7 +61,8 @@ _APPEND = insert(_EVENTS)
 
 def _previous_mac(conn: Connection, seq: int, last_seq: int | None,
                   last_mac: bytes | None) -> bytes:
-    """The MAC the new entry `seq` chains to: the entry before it, as the head's UPDATE saw it.
+    """The MAC the new entry `seq` chains to: the entry before it, as the head's UPDATE
+    returned it, or read again when that UPDATE saw an older log.
 
     On PostgreSQL a writer that waited for the head row gets that row as the other writer
     committed it, but the rest of its UPDATE still sees the table as it was when the

@@ -39,8 +39,8 @@ class SignedIn:
 
     session_id: str
     user: SignedInUser
-    private_key: bytes
-    session_key: bytes
+    private_key: bytes = field(repr=False)  # never in a log or an error report
+    session_key: bytes = field(repr=False)
     # Passphrase proven, second step (TOTP) not yet: the row reaches one page only.
     second_factor_pending: bool = False
     # This session's sealed copies of the user's own keys (purpose -> sealed; keyring.py).

@@ -90,14 +90,19 @@ def _client_case_query() -> Select:
     return _with_keys(select(Case, *_KEY_COLUMNS)).where(Case.client_id == bindparam("user_id"))
 
 
+def _hand_keys(keyring: Keyring, case_id: str, rows: list) -> None:
+    """Give the keyring the case's wraps and copies, from the three key columns that end each
+    row (one row per key)."""
+    keyring.add_wraps(case_id, {row[-3]: row[-2] for row in rows if row[-3] is not None})
+    keyring.add_copies(case_id, {row[-3]: row[-1] for row in rows if row[-1] is not None})
+
+
 def _rows(db: Session, keyring: Keyring, query: Select, **params: str) -> list:
     """The query's rows, after handing the case's wraps and copies to the keyring."""
     rows = db.execute(query, {"user_id": keyring.user.id,
                               "session_id_of_keys": keyring.session_id, **params}).all()
     if rows:
-        case_id = rows[0][0].id
-        keyring.add_wraps(case_id, {row[-3]: row[-2] for row in rows if row[-3] is not None})
-        keyring.add_copies(case_id, {row[-3]: row[-1] for row in rows if row[-1] is not None})
+        _hand_keys(keyring, rows[0][0].id, rows)
     return rows
 
 
@@ -139,8 +144,7 @@ def own_note_with_keys(db: Session, keyring: Keyring, case_id: str, session_id: 
     if not rows or not can_read_case(keyring.user, rows[0]):
         raise NotFound(session_id)
     first = rows[0]
-    keyring.add_wraps(first.case_id, {row[-3]: row[-2] for row in rows if row[-3] is not None})
-    keyring.add_copies(first.case_id, {row[-3]: row[-1] for row in rows if row[-1] is not None})
+    _hand_keys(keyring, first.case_id, rows)
     return NoteRef(first.id, first.case_id, first.session_id, first.template, first.status,
                    first.edit_version)
 

@@ -41,11 +41,13 @@ def own_case(case_id: str) -> Case:
     return own_case_with_keys(get_db(), g.keyring, case_id)
 
 
-def audit_case(db: Session, action: str, case: Case, object_type: str = "case",
+def audit_case(db: Session, action: str, case: Case | str, object_type: str = "case",
                object_id: str | None = None) -> None:
-    """Record what the signed-in user did in this case (ids and an action code only)."""
+    """Record what the signed-in user did in this case, given as itself or its id (ids and an
+    action code only)."""
+    case_id = case if isinstance(case, str) else case.id
     audit.record(db, action, actor_id=g.keyring.user.id, object_type=object_type,
-                 object_id=object_id or case.id, case_id=case.id)
+                 object_id=object_id or case_id, case_id=case_id)
 
 
 def profile_from(form: ClientForm) -> cases.ClientProfile:

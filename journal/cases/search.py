@@ -46,6 +46,7 @@ from ..models import (
     NoteRevision,
     Reflection,
     ReflectionVersion,
+    SignedInUser,
     User,
 )
 from ..portal.reflections import PROMPTS, ReflectionContent
@@ -117,7 +118,7 @@ def query_terms(query: str) -> list[str]:
     return list(dict.fromkeys(unicodedata.normalize("NFC", text).casefold().split()))
 
 
-def search_casework(db: Session, keyring: Keyring, counsellor: User, query: str,
+def search_casework(db: Session, keyring: Keyring, counsellor: User | SignedInUser, query: str,
                     limit: int = 50) -> SearchResults:
     """Every note (its latest revision) and shared reflection (its latest shared version) of
     this counsellor's open and closed cases that holds every word of the query, newest first;

@@ -9,7 +9,6 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .. import audit
 from ..db import get_db
 from ..models import DRAFT, SIGNED, Case, CounsellingSession, Note
 from . import notes, questions, sessions
@@ -205,8 +204,7 @@ def save_note(case_id: str, session_id: str) -> ResponseReturnValue:
         return _render_note_again(case_id, session_id, 400, no_reason=str(refused) == "reason")
     except Locked:
         return redirect(url_for("cases.note", case_id=case_id, session_id=session_id))
-    audit.record(db, event, actor_id=g.keyring.user.id, object_type="note",
-                 object_id=the_note.id, case_id=the_note.case_id)
+    audit_case(db, event, the_note.case_id, "note", the_note.id)
     db.commit()
     # Back to the note page, whose address this form posts to: its path is known and its ids
     # were checked above, so it is reused rather than built again (url_for, ~40 µs a save).
