@@ -40,6 +40,14 @@ def edit_version(page: str) -> str:
     return re.search(r'name="edit_version" type="hidden" value="(\d+)"', page).group(1)
 
 
+def started_note(counsellor, template: str = "narrative") -> str:
+    """A new case with one session whose note is started; the note's address."""
+    case_id = new_case(counsellor)
+    base = f"/cases/{case_id}/sessions/{new_session(counsellor, case_id)}/note"
+    assert counsellor.post(base + "/start", {"template": template}).status_code == 302
+    return base
+
+
 def question_ids(page: str) -> list[str]:
     return re.findall(r'id="q-([0-9a-f-]{36})"', page)
 
@@ -144,10 +152,7 @@ def test_note_draft_sign_amend_and_every_version_kept(counsellor):
 
 
 def test_each_kind_of_note_save_says_what_happened_without_a_cookie(counsellor, app):
-    case_id = new_case(counsellor)
-    session_id = new_session(counsellor, case_id)
-    base = f"/cases/{case_id}/sessions/{session_id}/note"
-    counsellor.post(base + "/start", {"template": "narrative"})
+    base = started_note(counsellor)
     cookie_name = app.config["SESSION_COOKIE_NAME"]
     for action, extra, word, message in (
             ("save", {}, "draft", "Draft saved."),
@@ -183,10 +188,7 @@ def test_each_kind_of_note_save_says_what_happened_without_a_cookie(counsellor, 
 
 
 def test_a_saved_note_leads_back_to_its_page_under_a_path_prefix(counsellor):
-    case_id = new_case(counsellor)
-    session_id = new_session(counsellor, case_id)
-    base = f"/cases/{case_id}/sessions/{session_id}/note"
-    counsellor.post(base + "/start", {"template": "narrative"})
+    base = started_note(counsellor)
     version = edit_version(text_of(counsellor.get(base)))
     resp = counsellor.post(base, {"section_narrative": "Behind a prefix", "edit_version": version,
                                   "action": "save"},
@@ -195,10 +197,7 @@ def test_a_saved_note_leads_back_to_its_page_under_a_path_prefix(counsellor):
 
 
 def test_two_tabs_cannot_silently_overwrite_each_other(counsellor):
-    case_id = new_case(counsellor)
-    session_id = new_session(counsellor, case_id)
-    base = f"/cases/{case_id}/sessions/{session_id}/note"
-    counsellor.post(base + "/start", {"template": "narrative"})
+    base = started_note(counsellor)
     tab_one = edit_version(text_of(counsellor.get(base)))
     tab_two = tab_one
     assert counsellor.post(base, {"section_narrative": "Written in tab one",
@@ -221,10 +220,7 @@ def test_two_tabs_cannot_silently_overwrite_each_other(counsellor):
 def test_a_refused_note_save_keeps_the_text_and_says_why(counsellor, app):
     from journal.cases.notes import MAX_REASON_CHARS, MAX_SECTION_CHARS
 
-    case_id = new_case(counsellor)
-    session_id = new_session(counsellor, case_id)
-    base = f"/cases/{case_id}/sessions/{session_id}/note"
-    counsellor.post(base + "/start", {"template": "soap"})
+    base = started_note(counsellor, "soap")
     version = edit_version(text_of(counsellor.get(base)))
     typed = {"section_subjective": "Kept while refused",
              "section_plan": "x" * (MAX_SECTION_CHARS + 1)}
@@ -489,10 +485,7 @@ def test_non_admin_counsellor_cannot_reach_practice_admin(app, counsellor):
 def test_a_note_posted_after_the_session_ended_is_shown_back(counsellor, app):
     from journal.models import WebSession
 
-    case_id = new_case(counsellor)
-    session_id = new_session(counsellor, case_id)
-    base = f"/cases/{case_id}/sessions/{session_id}/note"
-    counsellor.post(base + "/start", {"template": "narrative"})
+    base = started_note(counsellor)
     page = text_of(counsellor.get(base))
     with session_for(app) as db:
         for row in db.scalars(select(WebSession)):

@@ -45,7 +45,25 @@ class SetupCode(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
-class User(Base):
+class _SignedInInterface:
+    """What Flask-Login and the pages ask of whoever is signed in (User or SignedInUser)."""
+
+    __slots__ = ()
+    id: str
+    role: str
+    is_authenticated = True
+    is_active = True
+    is_anonymous = False
+
+    def get_id(self) -> str:
+        return self.id
+
+    @property
+    def is_counsellor(self) -> bool:
+        return self.role == COUNSELLOR
+
+
+class User(_SignedInInterface, Base):
     """A counsellor or a client. Holds only KDF parameters, a verifier and wrapped keys."""
 
     __tablename__ = "users"
@@ -83,21 +101,9 @@ class User(Base):
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
-    # Flask-Login's interface. A user object exists only once a session row decrypted.
-    is_authenticated = True
-    is_active = True
-    is_anonymous = False
-
-    def get_id(self) -> str:
-        return self.id
-
-    @property
-    def is_counsellor(self) -> bool:
-        return self.role == COUNSELLOR
-
 
 @dataclass(frozen=True, slots=True)
-class SignedInUser:
+class SignedInUser(_SignedInInterface):
     """The columns of a User that every signed-in request needs, read with the session row
     (auth/web_sessions.resume) as plain values: a mapped User cost ~50 µs more a request.
     Pages that change the account load the User itself (auth/context.unlocked)."""
@@ -111,18 +117,6 @@ class SignedInUser:
     directory_key_wrapped: bytes | None
     draft_key_wrapped: bytes | None
     totp_sealed: bytes | None
-
-    # Flask-Login's interface, as on User.
-    is_authenticated = True
-    is_active = True
-    is_anonymous = False
-
-    def get_id(self) -> str:
-        return self.id
-
-    @property
-    def is_counsellor(self) -> bool:
-        return self.role == COUNSELLOR
 
 
 class WebSession(Base):
