@@ -278,6 +278,22 @@ def _invalid_link_page(app: Flask, secret: str, login: str = "someone") -> tuple
     return resp.status_code, without_tokens(text_of(resp))
 
 
+def test_the_client_home_names_the_next_booked_session(counsellor, case_with_client):
+    from datetime import date
+
+    client, case_id = case_with_client["client"], case_with_client["case_id"]
+    assert "Your next session is on" not in text_of(client.get("/portal/"))
+    today = date.today()
+    booked = [(today - timedelta(days=4), "scheduled"),  # in the past: not the next one
+              (today + timedelta(days=10), "scheduled"),
+              (today + timedelta(days=3), "cancelled"),  # cancelled: not the next one
+              (today + timedelta(days=4), "scheduled")]
+    for day, attendance in booked:
+        new_session(counsellor, case_id, day.isoformat(), attendance=attendance)
+    expected = (today + timedelta(days=4)).strftime("%A %d %B")
+    assert f"Your next session is on {expected}." in text_of(client.get("/portal/"))
+
+
 def test_invitation_links_are_secret_single_use_and_revocable(app, counsellor):
     case_id = new_case(counsellor, "Quentin Invitee")
     with session_for(app) as db:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import date
 from typing import Protocol, TypeVar
 
 from sqlalchemy import Select, and_, bindparam, select
@@ -23,6 +24,7 @@ from ..models import (
 )
 from .errors import NotFound
 from .notes import NoteRef
+from .sessions import next_booked_on
 
 T = TypeVar("T", CounsellingSession, OpenQuestion, Person, Note)
 
@@ -86,8 +88,12 @@ def _note_query() -> Select:
 
 
 @functools.cache
-def _client_case_query() -> Select:
-    return _with_keys(select(Case, *_KEY_COLUMNS)).where(Case.client_id == bindparam("user_id"))
+def _client_case_query(with_next_booked: bool = False) -> Select:
+    # The client's home also shows their next booked session: read with the case, in the
+    # same statement.
+    columns = [Case, next_booked_on(Case.id)] if with_next_booked else [Case]
+    return (_with_keys(select(*columns, *_KEY_COLUMNS))
+            .where(Case.client_id == bindparam("user_id")))
 
 
 def _hand_keys(keyring: Keyring, case_id: str, rows: list) -> None:
@@ -97,7 +103,7 @@ def _hand_keys(keyring: Keyring, case_id: str, rows: list) -> None:
     keyring.add_copies(case_id, {row[-3]: row[-1] for row in rows if row[-1] is not None})
 
 
-def _rows(db: Session, keyring: Keyring, query: Select, **params: str) -> list:
+def _rows(db: Session, keyring: Keyring, query: Select, **params: object) -> list:
     """The query's rows, after handing the case's wraps and copies to the keyring."""
     rows = db.execute(query, {"user_id": keyring.user.id,
                               "session_id_of_keys": keyring.session_id, **params}).all()
@@ -110,6 +116,13 @@ def client_case_with_keys(db: Session, keyring: Keyring) -> Case | None:
     """The case the keyring's client belongs to (None once it is erased), ready to open."""
     rows = _rows(db, keyring, _client_case_query())
     return rows[0][0] if rows else None
+
+
+def client_case_and_next_session(db: Session, keyring: Keyring
+                                 ) -> tuple[Case | None, date | None]:
+    """client_case_with_keys, and the day of the case's next booked session (if any)."""
+    rows = _rows(db, keyring, _client_case_query(with_next_booked=True), today=date.today())
+    return (rows[0][0], rows[0][1]) if rows else (None, None)
 
 
 def own_case_with_keys(db: Session, keyring: Keyring, case_id: str) -> Case:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from ..db import read_columns
@@ -112,18 +112,14 @@ def timeline(db: Session, case: Case, page: int = 1) -> tuple[list[TimelineEntry
     return entries, len(rows) > TIMELINE_PAGE
 
 
-@functools.cache
-def _next_booked_query() -> Select:
-    return (select(CounsellingSession)
-            .where(CounsellingSession.case_id == bindparam("case_id"),
+def next_booked_on(case_id: ColumnElement[str]) -> ScalarSelect[date]:
+    """The day of the case's next scheduled session from the bound `today` on (NULL when none
+    is booked), as a column for a query that reads the case."""
+    return (select(CounsellingSession.held_on)
+            .where(CounsellingSession.case_id == case_id,
                    CounsellingSession.attendance == SCHEDULED,
                    CounsellingSession.held_on >= bindparam("today"))
-            .order_by(CounsellingSession.held_on).limit(1))
-
-
-def next_booked(db: Session, case: Case) -> CounsellingSession | None:
-    """The case's next scheduled session from today on, if one is booked."""
-    return db.scalar(_next_booked_query(), {"case_id": case.id, "today": date.today()})
+            .order_by(CounsellingSession.held_on).limit(1).scalar_subquery())
 
 
 def previous_session(db: Session, session: CounsellingSession) -> CounsellingSession | None:

@@ -272,47 +272,43 @@ class ReflectionDates(NamedTuple):
 
 
 @functools.cache
-def _client_list_queries(paged: bool) -> tuple[Select, Select]:
+def _client_list_query(paged: bool) -> Select:
     # Built once, bound per request (see "Statements" in db.py). No ciphertext is read: the
-    # list shows dates and read receipts only.
-    reflections = select(Reflection.id, Reflection.status, Reflection.created_at,
-                         Reflection.shared_at).where(
+    # list shows dates and read receipts only. The page is chosen first on the sort keys;
+    # only its rows look up their versions, in the same statement: the latest version's
+    # scope, whether any version was shared, and when the latest shared one was read.
+    chosen = select(Reflection.id, Reflection.created_at).where(
         Reflection.case_id == bindparam("case_id"), Reflection.client_id == bindparam("client_id"),
     ).order_by(Reflection.created_at.desc(), Reflection.id)
     if paged:
-        reflections = reflections.limit(bindparam("size")).offset(bindparam("skip"))
-    versions = (select(ReflectionVersion.reflection_id, ReflectionVersion.scope,
-                       ReflectionVersion.read_at)
-                .where(ReflectionVersion.reflection_id.in_(bindparam("ids", expanding=True)))
-                .order_by(ReflectionVersion.number))
-    return reflections, versions
+        chosen = chosen.limit(bindparam("size")).offset(bindparam("skip"))
+    page = chosen.subquery()
+
+    def latest(column, *where):
+        return (select(column).where(ReflectionVersion.reflection_id == Reflection.id, *where)
+                .order_by(ReflectionVersion.number.desc()).limit(1).scalar_subquery())
+
+    shared = ReflectionVersion.scope == SHARED_SCOPE
+    return (select(Reflection.id, Reflection.status, Reflection.created_at, Reflection.shared_at,
+                   latest(ReflectionVersion.scope), latest(ReflectionVersion.number, shared),
+                   latest(ReflectionVersion.read_at, shared))
+            .select_from(page).join(Reflection, Reflection.id == page.c.id)
+            .order_by(page.c.created_at.desc(), page.c.id))
 
 
 def for_client(db: Session, keyring: Keyring, case: Case, page: int | None = 1
                ) -> ReflectionListPage:
     """The client's reflections in this case, newest first, with read receipts: one page of
-    LIST_PAGE (all of them with page=None) — two queries however many there are."""
-    reflections_query, versions_query = _client_list_queries(page is not None)
+    LIST_PAGE (all of them with page=None) — one query however many there are."""
     number = max(page or 1, 1)
-    reflections = [ReflectionDates(*row) for row in read_columns(db, reflections_query, {
+    rows = read_columns(db, _client_list_query(page is not None), {
         "case_id": case.id, "client_id": keyring.user.id, "size": LIST_PAGE + 1,
-        "skip": (number - 1) * LIST_PAGE})]
-    has_more = page is not None and len(reflections) > LIST_PAGE
-    if has_more:
-        reflections = reflections[:LIST_PAGE]
-    if not reflections:
-        return ReflectionListPage([], number, False)
-    latest_scope: dict[str, str] = {}
-    shared_read: dict[str, datetime | None] = {}
-    for reflection_id, scope, read_at in read_columns(
-            db, versions_query, {"ids": [r.id for r in reflections]}):
-        latest_scope[reflection_id] = scope
-        if scope == SHARED_SCOPE:
-            shared_read[reflection_id] = read_at
-    rows = [ReflectionListing(r, read_at=shared_read.get(r.id),
-                              amending=latest_scope[r.id] == CLIENT_ONLY and r.id in shared_read)
-            for r in reflections]
-    return ReflectionListPage(rows, number, has_more)
+        "skip": (number - 1) * LIST_PAGE}).all()
+    has_more = page is not None and len(rows) > LIST_PAGE
+    listed = [ReflectionListing(ReflectionDates(*row[:4]), read_at=row[6],
+                                amending=row[4] == CLIENT_ONLY and row[5] is not None)
+              for row in rows[:LIST_PAGE]]
+    return ReflectionListPage(listed, number, has_more)
 
 
 # --- the counsellor's side --------------------------------------------------------------------

@@ -25,9 +25,9 @@ from ..auth.context import kdf_settings
 from ..auth.forms import JoinForm
 from ..auth.routes import failed_sign_in, sign_in, welcome
 from ..auth.two_factor_routes import prove_second_step, wrong_code_message
-from ..cases import questions, sessions
+from ..cases import questions
 from ..cases.errors import Conflict, InvalidChange, Locked
-from ..cases.permissions import client_case_with_keys
+from ..cases.permissions import client_case_and_next_session, client_case_with_keys
 from ..db import get_db
 from ..forms import expected_version
 from ..models import Case
@@ -57,9 +57,11 @@ def my_case() -> Case:
 @bp.get("/")
 def home() -> ResponseReturnValue:
     db = get_db()
-    case = my_case()
+    case, next_session_on = client_case_and_next_session(db, g.keyring)
+    if case is None:
+        abort(404)
     return render_template(
-        "portal/home.html", case=case, next_session=sessions.next_booked(db, case),
+        "portal/home.html", case=case, next_session_on=next_session_on,
         questions=questions.still_open(db, g.keyring, case),
         reflections=reflections.for_client(db, g.keyring, case, page_arg()),
         form=ReflectionForm(),
