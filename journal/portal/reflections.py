@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, func, select, update
+from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select, update
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -284,7 +284,7 @@ def _client_list_query(paged: bool) -> Select:
         chosen = chosen.limit(bindparam("size")).offset(bindparam("skip"))
     page = chosen.subquery()
 
-    def latest(column, *where):
+    def latest(column: ColumnElement, *where: ColumnElement) -> ScalarSelect:
         return (select(column).where(ReflectionVersion.reflection_id == Reflection.id, *where)
                 .order_by(ReflectionVersion.number.desc()).limit(1).scalar_subquery())
 
