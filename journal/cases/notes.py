@@ -103,9 +103,9 @@ _CLAIM_DRAFT = _BUMP.returning(_latest(_REVISIONS.c.id), _latest(_REVISIONS.c.co
 _RESEAL = (update(_REVISIONS).where(_REVISIONS.c.id == bindparam("row_id"))
            .values(content_sealed=bindparam("sealed")))
 _SIGN_REVISION = (update(_REVISIONS).where(_REVISIONS.c.id == bindparam("row_id"))
-                  .values(kind=bindparam("kind")))
+                  .values(kind=SIGNED))
 _SIGN_NOTE = (update(_NOTES).where(_NOTES.c.id == bindparam("note_id"))
-              .values(status=bindparam("status"), signed_at=bindparam("now")))
+              .values(status=SIGNED, signed_at=bindparam("now")))
 
 
 def note_for_session(db: Session, session: CounsellingSession) -> Note | None:
@@ -255,8 +255,8 @@ def sign(db: Session, keyring: Keyring, note: Note | NoteRef, sections: dict[str
     row_id = save_draft(db, keyring, note, sections, expected_version)
     now = utcnow()
     conn = db.connection()
-    conn.execute(_SIGN_REVISION, {"row_id": row_id, "kind": SIGNED})
-    conn.execute(_SIGN_NOTE, {"note_id": note.id, "status": SIGNED, "now": now})
+    conn.execute(_SIGN_REVISION, {"row_id": row_id})
+    conn.execute(_SIGN_NOTE, {"note_id": note.id, "now": now})
     loaded = _loaded_revision(db, row_id)
     if loaded is not None:
         _now_holds(loaded, kind=SIGNED)
