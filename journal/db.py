@@ -72,7 +72,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 # statement of every transaction. The app's own read-decide-write steps do not depend on it:
 # they use conditional UPDATEs (edit versions, TOTP steps), and the audit chain's UPDATE of
 # audit_head comes first.
-_BEGIN_OPTION = "journal_sqlite_begin"
+_BEGIN_OPTION = "journal_begin"
 _READS = ("SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "COMMIT", "END", "ROLLBACK", "RELEASE")
 _WRITE_WORDS = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
@@ -90,43 +90,68 @@ def _sqlite_begin(conn: Connection) -> None:
     # Otherwise nothing yet: _sqlite_begin_before_write opens it when the first write comes.
 
 
-def _sqlite_begin_before_write(_conn: Connection, cursor: Any, statement: str, *_args: Any
+def _autocommit_asked(conn: Connection) -> bool:
+    # isolation_level="AUTOCOMMIT" asked for by name (VACUUM, CREATE DATABASE): no
+    # transaction at all, whatever the statement.
+    return conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT"
+
+
+def _sqlite_begin_before_write(conn: Connection, cursor: Any, statement: str, *_args: Any
                                ) -> None:
     dbapi_connection = cursor.connection
-    if not dbapi_connection.in_transaction and _writes(statement):
+    if (not dbapi_connection.in_transaction and _writes(statement)
+            and not _autocommit_asked(conn)):
         dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
-# PostgreSQL: a request that only read ends its transaction with COMMIT rather than ROLLBACK.
-# psycopg forgets its prepared statements on every rollback (and deallocates them on the
-# server), so ending every page with the pool's ROLLBACK meant no statement was ever run
-# often enough on a connection to be prepared, and PostgreSQL planned every page's queries
-# afresh: about half of its CPU per dashboard (1.05 -> 0.53 ms measured). For a transaction
-# that wrote nothing, COMMIT and ROLLBACK are the same; a transaction that sent any write
-# (by _writes, which errs towards "write") and was not committed is rolled back as before.
-_WROTE = "journal_transaction_wrote"
+# PostgreSQL follows the same rule: reads run outside any transaction (psycopg's autocommit)
+# and BEGIN goes out just before the first statement that writes or locks rows.
+# - A page that only reads sends no BEGIN and no COMMIT: 3 round trips instead of 5 for the
+#   dashboard (pre-ping, its two statements). On loopback that is little; to a database on
+#   another host each round trip is network latency added to every page.
+# - Nothing is left to end, so psycopg keeps its prepared statements (it forgets them on every
+#   ROLLBACK: a reading page ended by the pool's ROLLBACK had its queries planned afresh).
+# - Under READ COMMITTED each statement sees the rows as committed when it starts, inside a
+#   transaction or not, so a read sees what it saw before. What a transaction adds (writes
+#   that stand or fall together, row locks held until COMMIT) begins with the first write or
+#   SELECT … FOR UPDATE, as before. So does a read through a server-side cursor, which
+#   PostgreSQL only allows inside a transaction.
+# - session_for(app, write=True) still opens the transaction at its first statement.
+_LOCKING_READ = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b",
+                           re.IGNORECASE)
 
 
-def _forget_writes(conn: Connection) -> None:
-    conn.info.pop(_WROTE, None)
+def _starts_transaction(statement: str) -> bool:
+    # SQLAlchemy puts FOR UPDATE (and its OF / NOWAIT) at the very end of the statement.
+    tail = max(len(statement) - 80, 0)
+    return _writes(statement) or _LOCKING_READ.search(statement, tail) is not None
 
 
-def _note_write(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
-    if _WROTE not in conn.info and _writes(statement):
-        conn.info[_WROTE] = True
+def _pg_reads_in_autocommit(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    # Pool checkout: the pool ended the last user's transaction when it was checked in.
+    if not dbapi_connection.autocommit:
+        dbapi_connection.autocommit = True
 
 
-def _only_read(db: Session) -> bool:
-    """The session's open PostgreSQL transaction sent no write and holds no pending change."""
-    if not db.in_transaction() or db.new or db.dirty or db.deleted:
-        return False
-    conn = db.connection()
-    return conn.dialect.name == "postgresql" and _WROTE not in conn.info
+def _pg_begin(conn: Connection) -> None:
+    if conn.get_execution_options().get(_BEGIN_OPTION) == "immediate":
+        conn.connection.dbapi_connection.autocommit = False
+
+
+def _pg_begin_before_write(conn: Connection, cursor: Any, statement: str, *_args: Any
+                           ) -> None:
+    dbapi_connection = cursor.connection
+    # A server-side cursor (stream_results: the export's batches) is DECLAREd, which only a
+    # transaction allows; psycopg's ServerCursor is the one with a name.
+    if (dbapi_connection.autocommit
+            and (_starts_transaction(statement) or getattr(cursor, "name", None))
+            and not _autocommit_asked(conn)):
+        dbapi_connection.autocommit = False
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for the configured URL; on SQLite with its pragmas and BEGIN IMMEDIATE for
-    write transactions (see above)."""
+    """An engine for the configured URL: reads outside transactions, BEGIN (IMMEDIATE on
+    SQLite) before the first write (see above); on SQLite with its pragmas."""
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 5}
@@ -138,8 +163,9 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "before_cursor_execute", _sqlite_begin_before_write)
     else:
-        event.listen(engine, "begin", _forget_writes)
-        event.listen(engine, "before_cursor_execute", _note_write)
+        event.listen(engine, "checkout", _pg_reads_in_autocommit)
+        event.listen(engine, "begin", _pg_begin)
+        event.listen(engine, "before_cursor_execute", _pg_begin_before_write)
     return engine
 
 
@@ -192,26 +218,18 @@ def read_columns(db: Session, statement: Executable, params: dict[str, Any]) -> 
 
 
 def end_uncommitted(db: Session) -> None:
-    """End the session's transaction keeping nothing it has not committed: a PostgreSQL
-    transaction that only read is committed (the same for it, and psycopg keeps its prepared
-    statements; see _WROTE), anything else is rolled back."""
-    if _only_read(db):
-        db.commit()
-    else:
-        db.rollback()
+    """End the session's transaction keeping nothing it has not committed. A request that
+    only read has no transaction open on the server (see above), so this costs it no round
+    trip and psycopg keeps its prepared statements."""
+    db.rollback()
 
 
 def _close_db(exc: BaseException | None) -> None:
     db = g.pop("db", None)
     if db is not None:
-        if exc is not None:
-            db.rollback()
-        else:
-            end_uncommitted(db)
-        db.close()
+        db.close()  # rolls back whatever the request did not commit
 
 
 def init_app(app: Flask) -> None:
-    """Close the request's session at teardown: rolled back on error or after an uncommitted
-    write; a PostgreSQL transaction that only read is committed (see _WROTE)."""
+    """Close the request's session at teardown; whatever it did not commit is rolled back."""
     app.teardown_appcontext(_close_db)

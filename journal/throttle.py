@@ -83,10 +83,8 @@ class SqlStorage(Storage):
     def _row(self, key: str) -> Any:
         table = ThrottleCounter.__table__
         with self._engine_of().connect() as conn:
-            row = conn.execute(select(table.c.count, table.c.expires_at)
-                               .where(table.c.key == key)).first()
-            conn.commit()  # a read: COMMIT keeps psycopg's prepared statements (db.py, _WROTE)
-            return row
+            return conn.execute(select(table.c.count, table.c.expires_at)
+                                .where(table.c.key == key)).first()
 
     def get(self, key: str) -> int:
         row = self._row(key)

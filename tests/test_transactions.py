@@ -1,12 +1,15 @@
-"""How a request's database transaction ends (db.py, _close_db): whatever it wrote without
-committing is rolled back; a PostgreSQL transaction that only read is committed, which keeps
-psycopg's prepared statements (a rollback discards them all)."""
+"""Where a request's database transaction begins and how it ends (db.py): reads run outside
+any transaction on both databases, BEGIN goes out just before the first write (or row lock),
+and whatever a request wrote without committing is rolled back. A request that only read
+thus ends nothing on the server, and psycopg keeps its prepared statements (a rollback
+discards them all)."""
 
 from __future__ import annotations
 
 import time
 
-from sqlalchemy import bindparam, func, insert, select, text
+import pytest
+from sqlalchemy import bindparam, func, insert, select, text, update
 
 from journal.db import engine_for, get_db, session_for
 from journal.models import ThrottleCounter
@@ -53,10 +56,9 @@ def test_a_request_that_only_read_keeps_what_the_database_prepared(app):
         with app.test_request_context():
             db = get_db()
             db.execute(query, {"key": "nobody"}).all()
-            if dialect == "sqlite":
-                # SQLite reads run outside any transaction (BEGIN comes before a write only),
-                # so a reading request holds no lock and has nothing to end.
-                assert not db.connection().connection.dbapi_connection.in_transaction
+            # Reads run outside any transaction (BEGIN comes before a write only), so a
+            # reading request holds no lock and has nothing to end.
+            assert not _in_transaction(db.connection())
     # The throttle's own reads (on a connection of their own) keep them too.
     SqlStorage(engine_of=lambda: engine_for(app)).get("nobody")
     if dialect == "postgresql":
@@ -64,3 +66,77 @@ def test_a_request_that_only_read_keeps_what_the_database_prepared(app):
             prepared = conn.execute(text(
                 "SELECT statement FROM pg_prepared_statements")).scalars().all()
         assert any("FROM throttle_counters" in s for s in prepared), prepared
+
+
+def _in_transaction(conn) -> bool:
+    """Whether the database (not SQLAlchemy) has a transaction open on this connection."""
+    dbapi = conn.connection.dbapi_connection
+    if conn.dialect.name == "sqlite":
+        return dbapi.in_transaction
+    return dbapi.info.transaction_status != 0  # psycopg's TransactionStatus.IDLE
+
+
+def test_a_transaction_begins_at_the_first_write_and_holds_every_write_after_it(app):
+    expires = time.time() + 60
+    with app.test_request_context():
+        db = get_db()
+        conn = db.connection()
+        db.scalar(select(func.count()).select_from(COUNTERS))
+        assert not _in_transaction(conn)
+        conn.execute(insert(COUNTERS).values(key="first", count=1, expires_at=expires))
+        assert _in_transaction(conn)
+        db.scalar(select(func.count()).select_from(COUNTERS))  # a read between the writes
+        conn.execute(update(COUNTERS).where(COUNTERS.c.key == "first").values(count=2))
+        # Not committed: both writes go together.
+    assert _counted(app, "first") == 0
+    with app.test_request_context():
+        db = get_db()
+        db.connection().execute(insert(COUNTERS).values(key="second", count=1,
+                                                        expires_at=expires))
+        db.commit()
+        # After COMMIT the next statements read outside a transaction again.
+        db.scalar(select(func.count()).select_from(COUNTERS))
+        assert not _in_transaction(db.connection())
+    assert _counted(app, "second") == 1
+
+
+def test_a_locking_read_begins_the_transaction_and_holds_its_lock(app):
+    if engine_for(app).dialect.name != "postgresql":
+        pytest.skip("SQLite has no row locks (its write lock comes with BEGIN IMMEDIATE)")
+    with app.test_request_context():
+        db = get_db()
+        db.connection().execute(insert(COUNTERS).values(key="locked", count=1,
+                                                        expires_at=time.time() + 60))
+        db.commit()
+        conn = db.connection()
+        conn.execute(select(COUNTERS.c.key).where(COUNTERS.c.key == "locked")
+                     .with_for_update())
+        assert _in_transaction(conn)
+        with engine_for(app).connect() as other:
+            other.execute(text("SET lock_timeout = '100ms'"))
+            with pytest.raises(Exception, match="lock"):
+                other.execute(update(COUNTERS).where(COUNTERS.c.key == "locked")
+                              .values(count=5))
+
+
+def test_a_write_session_reads_inside_its_transaction(app):
+    with session_for(app, write=True) as db:
+        db.scalar(select(func.count()).select_from(COUNTERS))
+        assert _in_transaction(db.connection())
+        db.rollback()
+
+
+def test_autocommit_asked_for_by_name_stays_outside_transactions(app):
+    # VACUUM (bench/dataset.py) and CREATE DATABASE refuse to run inside a transaction.
+    engine = engine_for(app)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM"))
+
+
+def test_a_streamed_read_runs_inside_a_transaction(app):
+    # PostgreSQL DECLAREs a server-side cursor (the export's batches) only in a transaction.
+    with app.test_request_context():
+        conn = get_db().connection()
+        rows = conn.execution_options(stream_results=True, yield_per=10).execute(
+            select(COUNTERS.c.key))
+        assert rows.fetchmany(10) == []
