@@ -111,31 +111,40 @@ def _sqlite_begin_before_write(conn: Connection, cursor: Any, statement: str, *_
 #   another host each round trip is network latency added to every page.
 # - Nothing is left to end, so psycopg keeps its prepared statements (it forgets them on every
 #   ROLLBACK: a reading page ended by the pool's ROLLBACK had its queries planned afresh).
-# - Under READ COMMITTED each statement sees the rows as committed when it starts, inside a
-#   transaction or not, so a read sees what it saw before. What a transaction adds (writes
-#   that stand or fall together, row locks held until COMMIT) begins with the first write or
-#   SELECT … FOR UPDATE, as before. So does a read through a server-side cursor, which
-#   PostgreSQL only allows inside a transaction.
-# - session_for(app, write=True) still opens the transaction at its first statement.
-_LOCKING_READ = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b",
-                           re.IGNORECASE)
+# - Under READ COMMITTED (PostgreSQL's default, which the app assumes) each statement sees the
+#   rows as committed when it starts, inside a transaction or not, so a read sees what it saw
+#   before. What a transaction adds (writes that stand or fall together, row locks held until
+#   COMMIT) begins with the first write, SELECT … FOR UPDATE/SHARE or transaction-scoped
+#   advisory lock, as before. So does a read through a server-side cursor, which PostgreSQL
+#   only allows inside a transaction.
+# - session_for(app, write=True), or an isolation level asked for by name, opens the
+#   transaction at the first statement as psycopg does by default.
+_LOCKING_READ = re.compile(
+    r"\bFOR\s+(?:NO\s+KEY\s+)?(?:UPDATE|SHARE|KEY\s+SHARE)\b|ADVISORY_XACT_LOCK")
+_IDLE = 0  # psycopg's pq.TransactionStatus.IDLE: no transaction open on the server
 
 
 def _starts_transaction(statement: str) -> bool:
-    # SQLAlchemy puts FOR UPDATE (and its OF / NOWAIT) at the very end of the statement.
-    tail = max(len(statement) - 80, 0)
-    return _writes(statement) or _LOCKING_READ.search(statement, tail) is not None
-
-
-def _pg_reads_in_autocommit(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
-    # Pool checkout: the pool ended the last user's transaction when it was checked in.
-    if not dbapi_connection.autocommit:
-        dbapi_connection.autocommit = True
+    if _writes(statement):
+        return True
+    # Anywhere in the statement (a subquery's FOR UPDATE, a long OF list); the substring
+    # test spares most reads the regular expression.
+    upper = statement.upper()
+    return (("FOR " in upper or "ADVISORY_XACT" in upper)
+            and _LOCKING_READ.search(upper) is not None)
 
 
 def _pg_begin(conn: Connection) -> None:
-    if conn.get_execution_options().get(_BEGIN_OPTION) == "immediate":
-        conn.connection.dbapi_connection.autocommit = False
+    # Each transaction SQLAlchemy begins (a session's, or a Core connection's after COMMIT)
+    # reads in autocommit, unless it asked for its reads inside the transaction.
+    options = conn.get_execution_options()
+    if "isolation_level" in options:
+        return  # SQLAlchemy set the connection up as asked (AUTOCOMMIT, SERIALIZABLE, ...)
+    wanted = options.get(_BEGIN_OPTION) != "immediate"
+    dbapi_connection = conn.connection.dbapi_connection
+    if (dbapi_connection.autocommit != wanted
+            and dbapi_connection.info.transaction_status == _IDLE):
+        dbapi_connection.autocommit = wanted
 
 
 def _pg_begin_before_write(conn: Connection, cursor: Any, statement: str, *_args: Any
@@ -144,9 +153,17 @@ def _pg_begin_before_write(conn: Connection, cursor: Any, statement: str, *_args
     # A server-side cursor (stream_results: the export's batches) is DECLAREd, which only a
     # transaction allows; psycopg's ServerCursor is the one with a name.
     if (dbapi_connection.autocommit
-            and (_starts_transaction(statement) or getattr(cursor, "name", None))
-            and not _autocommit_asked(conn)):
+            and (getattr(cursor, "name", None) or _starts_transaction(statement))
+            and not _autocommit_asked(conn)
+            and dbapi_connection.info.transaction_status == _IDLE):
         dbapi_connection.autocommit = False
+
+
+def _sqlite_no_driver_transactions(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    # A connection used with isolation_level="AUTOCOMMIT" comes back from the pool's reset with
+    # pysqlite's own deferred BEGIN turned on again ("" rather than None).
+    if dbapi_connection.isolation_level is not None:
+        dbapi_connection.isolation_level = None
 
 
 def make_engine(url: str) -> Engine:
@@ -160,10 +177,10 @@ def make_engine(url: str) -> Engine:
     engine = create_engine(url, **kwargs)
     if url.startswith("sqlite"):
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkout", _sqlite_no_driver_transactions)
         event.listen(engine, "begin", _sqlite_begin)
         event.listen(engine, "before_cursor_execute", _sqlite_begin_before_write)
     else:
-        event.listen(engine, "checkout", _pg_reads_in_autocommit)
         event.listen(engine, "begin", _pg_begin)
         event.listen(engine, "before_cursor_execute", _pg_begin_before_write)
     return engine
@@ -183,7 +200,7 @@ def engine_for(app: Flask) -> Engine:
         engine = make_engine(app.config["DATABASE_URL"])
         app.extensions["journal_engine"] = engine
         app.extensions["journal_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-        # Same pool; the option only changes where SQLite's BEGIN goes (see above).
+        # Same pool; the option only changes where BEGIN goes (see above).
         app.extensions["journal_write_sessionmaker"] = sessionmaker(
             engine.execution_options(**{_BEGIN_OPTION: "immediate"}), expire_on_commit=False)
     return engine
@@ -192,8 +209,9 @@ def engine_for(app: Flask) -> Engine:
 def session_for(app: Flask, write: bool = False) -> Session:
     """A new database session for work outside a request (CLI commands, tests).
 
-    write=True: on SQLite every transaction of this session starts with BEGIN IMMEDIATE, so
-    its reads and writes form one unit that waits for other writers instead of failing.
+    write=True: every transaction of this session begins at its first statement (BEGIN
+    IMMEDIATE on SQLite), so its reads and writes form one unit; on SQLite it waits for other
+    writers instead of failing.
     """
     engine_for(app)
     key = "journal_write_sessionmaker" if write else "journal_sessionmaker"
@@ -218,9 +236,10 @@ def read_columns(db: Session, statement: Executable, params: dict[str, Any]) -> 
 
 
 def end_uncommitted(db: Session) -> None:
-    """End the session's transaction keeping nothing it has not committed. A request that
-    only read has no transaction open on the server (see above), so this costs it no round
-    trip and psycopg keeps its prepared statements."""
+    """End the session's transaction keeping nothing it has not committed. Where the request
+    only read, no transaction is open on the server (see above): the rollback sends nothing
+    and psycopg keeps its prepared statements. The session gives its connection back to the
+    pool either way."""
     db.rollback()
 
 

@@ -10,6 +10,7 @@ import time
 
 import pytest
 from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy.exc import OperationalError
 
 from journal.db import engine_for, get_db, session_for
 from journal.models import ThrottleCounter
@@ -85,7 +86,9 @@ def test_a_transaction_begins_at_the_first_write_and_holds_every_write_after_it(
         assert not _in_transaction(conn)
         conn.execute(insert(COUNTERS).values(key="first", count=1, expires_at=expires))
         assert _in_transaction(conn)
-        db.scalar(select(func.count()).select_from(COUNTERS))  # a read between the writes
+        # A read between the writes belongs to their transaction: it sees the first one.
+        assert db.scalar(select(func.count()).select_from(COUNTERS)
+                         .where(COUNTERS.c.key == "first")) == 1
         conn.execute(update(COUNTERS).where(COUNTERS.c.key == "first").values(count=2))
         # Not committed: both writes go together.
     assert _counted(app, "first") == 0
@@ -100,7 +103,20 @@ def test_a_transaction_begins_at_the_first_write_and_holds_every_write_after_it(
     assert _counted(app, "second") == 1
 
 
-def test_a_locking_read_begins_the_transaction_and_holds_its_lock(app):
+_LOCKING_READS = {
+    "for update": select(COUNTERS.c.key).where(COUNTERS.c.key == "locked").with_for_update(),
+    "for share, skip locked": select(COUNTERS.c.key).where(COUNTERS.c.key == "locked")
+    .with_for_update(read=True, skip_locked=True),
+    # The lock in the middle of the statement, far from its end.
+    "in a subquery": text("SELECT key FROM throttle_counters WHERE key IN (SELECT key FROM "
+                          "throttle_counters WHERE key = 'locked' FOR UPDATE) AND count > 0 "
+                          "AND expires_at > 0 AND key NOT IN ('one', 'two', 'three', 'four', "
+                          "'five', 'six', 'seven', 'eight', 'nine', 'ten', 'eleven', 'twelve')"),
+}
+
+
+@pytest.mark.parametrize("statement", list(_LOCKING_READS.values()), ids=list(_LOCKING_READS))
+def test_a_locking_read_begins_the_transaction_and_holds_its_lock(app, statement):
     if engine_for(app).dialect.name != "postgresql":
         pytest.skip("SQLite has no row locks (its write lock comes with BEGIN IMMEDIATE)")
     with app.test_request_context():
@@ -109,14 +125,24 @@ def test_a_locking_read_begins_the_transaction_and_holds_its_lock(app):
                                                         expires_at=time.time() + 60))
         db.commit()
         conn = db.connection()
-        conn.execute(select(COUNTERS.c.key).where(COUNTERS.c.key == "locked")
-                     .with_for_update())
+        assert conn.execute(statement).all()
         assert _in_transaction(conn)
         with engine_for(app).connect() as other:
             other.execute(text("SET lock_timeout = '100ms'"))
-            with pytest.raises(Exception, match="lock"):
+            with pytest.raises(OperationalError, match="lock"):
                 other.execute(update(COUNTERS).where(COUNTERS.c.key == "locked")
                               .values(count=5))
+
+
+def test_a_transaction_scoped_advisory_lock_begins_the_transaction(app):
+    if engine_for(app).dialect.name != "postgresql":
+        pytest.skip("advisory locks are PostgreSQL's")
+    with app.test_request_context():
+        conn = get_db().connection()
+        conn.execute(text("SELECT pg_advisory_xact_lock(6006)"))
+        assert _in_transaction(conn)
+        with engine_for(app).connect() as other:
+            assert other.scalar(text("SELECT pg_try_advisory_xact_lock(6006)")) is False
 
 
 def test_a_write_session_reads_inside_its_transaction(app):
@@ -140,3 +166,21 @@ def test_a_streamed_read_runs_inside_a_transaction(app):
         rows = conn.execution_options(stream_results=True, yield_per=10).execute(
             select(COUNTERS.c.key))
         assert rows.fetchmany(10) == []
+        if conn.dialect.name == "postgresql":
+            assert _in_transaction(conn)
+
+
+def test_a_connection_reads_outside_a_transaction_again_after_commit(app):
+    with engine_for(app).connect() as conn:
+        conn.execute(insert(COUNTERS).values(key="core", count=1, expires_at=time.time() + 60))
+        conn.commit()
+        assert conn.scalar(select(COUNTERS.c.count).where(COUNTERS.c.key == "core")) == 1
+        assert not _in_transaction(conn)
+
+
+def test_a_request_that_failed_keeps_nothing_it_wrote(app):
+    with pytest.raises(RuntimeError), app.test_request_context():
+        get_db().connection().execute(insert(COUNTERS).values(key="failed", count=1,
+                                                              expires_at=time.time() + 60))
+        raise RuntimeError("the view failed")
+    assert _counted(app, "failed") == 0
