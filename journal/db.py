@@ -17,6 +17,7 @@ from sqlalchemy import Executable, Insert, MetaData, Result, Table, create_engin
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 # Deterministic constraint names, so Alembic migrations are the same on every machine.
 NAMING_CONVENTION = {
@@ -233,6 +234,15 @@ def read_columns(db: Session, statement: Executable, params: dict[str, Any]) -> 
     columns. Nothing is flushed first: use it where the request has no pending ORM changes
     these rows should reflect (the ORM's autoflush is what is skipped)."""
     return db.connection().execute(statement, params)
+
+
+def keep_in_step(db: Session, model: type, row_id: str, **values: Any) -> None:
+    """After a plain UPDATE of one row: the mapped object of that row, if this session has
+    loaded it, now holds the values written (as committed state, so it is not written again)."""
+    loaded = db.identity_map.get(Session.identity_key(model, row_id))
+    if loaded is not None:
+        for name, value in values.items():
+            set_committed_value(loaded, name, value)
 
 
 def end_uncommitted(db: Session) -> None:

@@ -505,6 +505,35 @@ def test_drafts_are_the_clients_alone(app, counsellor, case_with_client):
             robin.directory_key()
 
 
+
+def test_saving_and_sharing_keep_what_the_session_loaded_true(app, case_with_client):
+    """Saves and shares are plain statements on the tables: rows this session had already
+    loaded hold the values written, and nothing is written a second time at commit."""
+    draft_id = start_reflection(case_with_client["client"])
+    content = reflections_service.ReflectionContent
+    with session_for(app) as db:
+        robin = keyring_for(app, db, "robin", CLIENT_PASSPHRASE)
+        reflection = db.get(Reflection, draft_id)
+        loaded = reflections_service.working_copy(db, robin, reflection).version
+        version = reflections_service.save_draft(db, robin, reflection,
+                                                 content(helped="A walk"),
+                                                 reflection.edit_version)
+        assert version == reflection.edit_version == 2
+        assert reflections_service.open_version(robin, loaded).helped == "A walk"
+        reflections_service.share(db, robin, reflection, content(helped="A long walk"), version)
+        assert loaded.scope == SHARED_SCOPE and loaded.shared_at is not None
+        assert reflection.status == "shared" and reflection.shared_at == loaded.shared_at
+        assert reflections_service.open_version(robin, loaded).helped == "A long walk"
+        assert not db.dirty
+        db.commit()
+    with session_for(app) as db:
+        row = db.get(ReflectionVersion, loaded.id)
+        assert row.scope == SHARED_SCOPE and row.shared_at is not None
+        ada = keyring_for(app, db, "ada")
+        assert reflections_service.open_version(ada, row).helped == "A long walk"
+        stored = db.get(Reflection, draft_id)
+        assert (stored.status, stored.edit_version) == ("shared", 3)
+
 NOTE_CANARIES = {
     "section_subjective": "Notecanary spoke about the flooded cellar",
     "section_objective": "Notecanary-objective restless hands",

@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Row, ScalarSelect, Update, bindparam, func
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from ..db import keep_in_step
 from ..keyring import Keyring
 from ..models import (
     DRAFT,
@@ -201,7 +202,7 @@ def revisions(db: Session, keyring: Keyring, note: Note) -> list[Revision]:
     return [_open_revision(keyring, row) for row in rows]
 
 
-def _now_holds(obj: Note | NoteRevision | NoteRef, **values: object) -> None:
+def _now_holds(obj: Note | NoteRef, **values: object) -> None:
     """Keep an object true to the row just written by a plain statement (a mapped one without
     marking it changed, which would write it again)."""
     for name, value in values.items():
@@ -209,11 +210,6 @@ def _now_holds(obj: Note | NoteRevision | NoteRef, **values: object) -> None:
             setattr(obj, name, value)
         else:
             set_committed_value(obj, name, value)
-
-
-def _loaded_revision(db: Session, row_id: str) -> NoteRevision | None:
-    """The revision row if this session has read it already."""
-    return db.identity_map.get(Session.identity_key(NoteRevision, row_id))
 
 
 def _claim(db: Session, note: Note | NoteRef, expected_version: int,
@@ -243,9 +239,7 @@ def save_draft(db: Session, keyring: Keyring, note: Note | NoteRef, sections: di
     sealed = seal_json(keyring.case_key(note.case_id, PRIVATE), cleaned, "note_revisions",
                        row_id, "content", note.case_id, old)
     db.connection().execute(_RESEAL, {"row_id": row_id, "sealed": sealed})
-    loaded = _loaded_revision(db, row_id)
-    if loaded is not None:
-        _now_holds(loaded, content_sealed=sealed)
+    keep_in_step(db, NoteRevision, row_id, content_sealed=sealed)
     return row_id
 
 
@@ -257,9 +251,7 @@ def sign(db: Session, keyring: Keyring, note: Note | NoteRef, sections: dict[str
     conn = db.connection()
     conn.execute(_SIGN_REVISION, {"row_id": row_id})
     conn.execute(_SIGN_NOTE, {"note_id": note.id, "now": now})
-    loaded = _loaded_revision(db, row_id)
-    if loaded is not None:
-        _now_holds(loaded, kind=SIGNED)
+    keep_in_step(db, NoteRevision, row_id, kind=SIGNED)
     _now_holds(note, status=SIGNED, signed_at=now)
 
 

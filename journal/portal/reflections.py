@@ -15,7 +15,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import crypto
 from ..cases.errors import Conflict, InvalidChange, Locked, NotFound
-from ..db import read_columns
+from ..db import keep_in_step, read_columns
 from ..keyring import Keyring
 from ..models import (
     ANSWERED,
@@ -88,19 +88,28 @@ def clean(content: ReflectionContent) -> ReflectionContent:
     return content
 
 
-def _ref(version: ReflectionVersion) -> crypto.FieldRef:
+class _Draft(NamedTuple):
+    """The working draft's row as plain values: what sealing it needs (see _claim_draft)."""
+
+    id: str
+    case_id: str
+    scope: str
+    content_sealed: bytes
+
+
+def _ref(version: ReflectionVersion | _Draft) -> crypto.FieldRef:
     # The scope is part of the column name, so a draft can never be opened as shared text.
     return crypto.FieldRef("reflection_versions", version.id, f"content/{version.scope}",
                            version.case_id)
 
 
-def _key_for(keyring: Keyring, version: ReflectionVersion) -> bytes:
+def _key_for(keyring: Keyring, version: ReflectionVersion | _Draft) -> bytes:
     if version.scope == CLIENT_ONLY:
         return keyring.draft_key()
     return keyring.case_key(version.case_id, SHARED)
 
 
-def _seal(keyring: Keyring, version: ReflectionVersion, content: ReflectionContent,
+def _seal(keyring: Keyring, version: ReflectionVersion | _Draft, content: ReflectionContent,
           old: bytes | None) -> bytes:
     text = json.dumps(asdict(content), ensure_ascii=False)
     return crypto.reseal_field(_key_for(keyring, version), old, text, _ref(version))
@@ -166,15 +175,33 @@ def working_copy(db: Session, keyring: Keyring, reflection: Reflection) -> Refle
                           amending=version.scope == CLIENT_ONLY and shared is not None)
 
 
+# Saving and sharing run plain statements on the tables, built once (see "Statements" in
+# db.py): ORM-enabled updates and the unit of work cost several times as much (notes.py does
+# the same). Objects this session has loaded are kept in step by hand (keep_in_step).
+_REFLECTIONS, _VERSIONS = Reflection.__table__, ReflectionVersion.__table__
+_CLAIM = (update(_REFLECTIONS)
+          .where(_REFLECTIONS.c.id == bindparam("reflection_id"),
+                 _REFLECTIONS.c.edit_version == bindparam("expected"))
+          .values(edit_version=bindparam("next_version"), updated_at=bindparam("now")))
+_LATEST_DRAFT = (select(_VERSIONS.c.id, _VERSIONS.c.case_id, _VERSIONS.c.scope,
+                        _VERSIONS.c.content_sealed)
+                 .where(_VERSIONS.c.reflection_id == bindparam("reflection_id"))
+                 .order_by(_VERSIONS.c.number.desc()).limit(1))
+_RESEAL = (update(_VERSIONS).where(_VERSIONS.c.id == bindparam("version_id"))
+           .values(content_sealed=bindparam("sealed")))
+_SHARE_VERSION = (update(_VERSIONS).where(_VERSIONS.c.id == bindparam("version_id"))
+                  .values(scope=SHARED_SCOPE, shared_at=bindparam("now"),
+                          content_sealed=bindparam("sealed")))
+_SHARE_REFLECTION = (update(_REFLECTIONS).where(_REFLECTIONS.c.id == bindparam("reflection_id"))
+                     .values(status="shared", shared_at=bindparam("shared_at")))
+
+
 def _claim(db: Session, reflection: Reflection, expected_version: int) -> int:
     """Bump edit_version unless another tab saved since `expected_version` (then Conflict)."""
     now = utcnow()
-    result = db.execute(
-        update(Reflection)
-        .where(Reflection.id == reflection.id, Reflection.edit_version == expected_version)
-        .values(edit_version=expected_version + 1, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    result = db.connection().execute(_CLAIM, {
+        "reflection_id": reflection.id, "expected": expected_version,
+        "next_version": expected_version + 1, "now": now})
     if result.rowcount != 1:
         raise Conflict()
     # The row now holds exactly these values: no need to read it back.
@@ -184,25 +211,27 @@ def _claim(db: Session, reflection: Reflection, expected_version: int) -> int:
 
 
 def _claim_draft(db: Session, reflection: Reflection, content: ReflectionContent,
-                 expected_version: int) -> tuple[ReflectionVersion, ReflectionContent]:
+                 expected_version: int) -> tuple[_Draft, ReflectionContent]:
     """The working draft, claimed for this save; Locked once the case is closed or nothing is
     in draft, Conflict if another tab saved since `expected_version`."""
-    case = db.get(Case, reflection.case_id)
+    case = db.get(Case, reflection.case_id)  # the route's my_case() left it in the session
     if case is None or case.status != "open":
         raise Locked()  # a closed case is read-only for the client, autosave included
-    version = _latest(db, reflection)
-    if version is None or version.scope != CLIENT_ONLY:
+    row = db.connection().execute(_LATEST_DRAFT, {"reflection_id": reflection.id}).first()
+    if row is None or row.scope != CLIENT_ONLY:
         raise Locked()
     content = clean(content)
     _claim(db, reflection, expected_version)
-    return version, content
+    return _Draft(*row), content
 
 
 def save_draft(db: Session, keyring: Keyring, reflection: Reflection,
                content: ReflectionContent, expected_version: int) -> int:
     """Autosave: re-seal the working draft with the client's own key. Returns the new version."""
-    version, content = _claim_draft(db, reflection, content, expected_version)
-    version.content_sealed = _seal(keyring, version, content, version.content_sealed)
+    draft, content = _claim_draft(db, reflection, content, expected_version)
+    sealed = _seal(keyring, draft, content, draft.content_sealed)
+    db.connection().execute(_RESEAL, {"version_id": draft.id, "sealed": sealed})
+    keep_in_step(db, ReflectionVersion, draft.id, content_sealed=sealed)
     return reflection.edit_version
 
 
@@ -210,13 +239,16 @@ def share(db: Session, keyring: Keyring, reflection: Reflection, content: Reflec
           expected_version: int) -> None:
     """Share with the counsellor: the draft becomes shared text, sealed under the shared case
     key (in one step: the client's own key never seals this text again)."""
-    version, content = _claim_draft(db, reflection, content, expected_version)
+    draft, content = _claim_draft(db, reflection, content, expected_version)
     now = utcnow()
-    version.scope = SHARED_SCOPE
-    version.shared_at = now
-    version.content_sealed = _seal(keyring, version, content, None)
-    reflection.status = "shared"
-    reflection.shared_at = reflection.shared_at or now
+    sealed = _seal(keyring, draft._replace(scope=SHARED_SCOPE), content, None)
+    first_shared = reflection.shared_at or now
+    conn = db.connection()
+    conn.execute(_SHARE_VERSION, {"version_id": draft.id, "now": now, "sealed": sealed})
+    conn.execute(_SHARE_REFLECTION, {"reflection_id": reflection.id, "shared_at": first_shared})
+    keep_in_step(db, ReflectionVersion, draft.id, scope=SHARED_SCOPE, shared_at=now,
+                 content_sealed=sealed)
+    keep_in_step(db, Reflection, reflection.id, status="shared", shared_at=first_shared)
     _mark_answered(db, keyring, reflection, content)
 
 
