@@ -236,9 +236,10 @@ def read_columns(db: Session, statement: Executable, params: dict[str, Any]) -> 
     return db.connection().execute(statement, params)
 
 
-def keep_in_step(db: Session, model: type, row_id: str, **values: Any) -> None:
+def keep_in_step(db: Session, model: type[Base], row_id: str, **values: Any) -> None:
     """After a plain UPDATE of one row: the mapped object of that row, if this session has
-    loaded it, now holds the values written (as committed state, so it is not written again)."""
+    loaded it, now holds the values written (as committed state, so it is not written again;
+    a change to those attributes still pending on it is dropped, as the row now says)."""
     loaded = db.identity_map.get(Session.identity_key(model, row_id))
     if loaded is not None:
         for name, value in values.items():

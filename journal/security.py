@@ -225,6 +225,11 @@ def init_app(app: Flask) -> None:
     # Referrer-Policy: no-referrer means browsers send no Referer, which Flask-WTF's strict
     # HTTPS check would demand. SameSite=Strict cookies plus the token already bind the form.
     app.config["WTF_CSRF_SSL_STRICT"] = False
+    # Every POST is checked here, whatever a configuration file says: the note and reflection
+    # saves bind no form of their own to check the token again (cases/forms.PostedNote,
+    # portal/routes.py), and every other form's own check defers to this one.
+    app.config["WTF_CSRF_ENABLED"] = True
+    app.config["WTF_CSRF_CHECK_DEFAULT"] = True
     csrf.init_app(app)
     login_manager.init_app(app)
     # Identity comes from the session row only; Flask-Login must not write into the cookie.

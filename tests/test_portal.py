@@ -505,7 +505,6 @@ def test_drafts_are_the_clients_alone(app, counsellor, case_with_client):
             robin.directory_key()
 
 
-
 def test_saving_and_sharing_keep_what_the_session_loaded_true(app, case_with_client):
     """Saves and shares are plain statements on the tables: rows this session had already
     loaded hold the values written, and nothing is written a second time at commit."""
@@ -533,6 +532,36 @@ def test_saving_and_sharing_keep_what_the_session_loaded_true(app, case_with_cli
         assert reflections_service.open_version(ada, row).helped == "A long walk"
         stored = db.get(Reflection, draft_id)
         assert (stored.status, stored.edit_version) == ("shared", 3)
+        first_shared = stored.shared_at
+        # Amended and shared again: the reflection keeps its first share time, the new
+        # version gets its own, and both stay readable to the counsellor.
+        robin = keyring_for(app, db, "robin", CLIENT_PASSPHRASE)
+        reflections_service.start_amendment(db, robin, stored)
+        reflections_service.share(db, robin, stored, content(helped="A longer walk"),
+                                  stored.edit_version)
+        db.commit()
+        versions = db.scalars(select(ReflectionVersion)
+                              .where(ReflectionVersion.reflection_id == draft_id)
+                              .order_by(ReflectionVersion.number)).all()
+        assert [v.scope for v in versions] == [SHARED_SCOPE, SHARED_SCOPE]
+        assert stored.shared_at == first_shared < versions[1].shared_at
+        assert [reflections_service.open_version(ada, v).helped for v in versions] == [
+            "A long walk", "A longer walk"]
+
+
+def test_a_new_draft_can_be_shared_at_once(app, case_with_client):
+    # start() leaves the draft's first version pending; sharing it in the same breath (no
+    # flush between, the case already in the session) must find it.
+    with session_for(app) as db:
+        robin = keyring_for(app, db, "robin", CLIENT_PASSPHRASE)
+        case = db.get(Case, case_with_client["case_id"])
+        reflection = reflections_service.start(db, robin, case)
+        reflections_service.share(db, robin, reflection,
+                                  reflections_service.ReflectionContent(helped="Straight away"),
+                                  reflection.edit_version)
+        db.commit()
+        assert db.get(Reflection, reflection.id).status == "shared"
+
 
 NOTE_CANARIES = {
     "section_subjective": "Notecanary spoke about the flooded cellar",

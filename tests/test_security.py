@@ -227,6 +227,18 @@ def test_a_wrong_csrf_token_is_refused_too(app, counsellor):
     assert resp.status_code == 400
 
 
+def test_no_configuration_turns_the_csrf_check_off(tmp_path, template_db):
+    # The reflection and note saves bind no form to check the token again: CSRFProtect's
+    # check of every POST is all there is, so an instance config cannot switch it off.
+    app = make_app(tmp_path, template_db, WTF_CSRF_ENABLED=False, WTF_CSRF_CHECK_DEFAULT=False)
+    try:
+        assert app.config["WTF_CSRF_ENABLED"] and app.config["WTF_CSRF_CHECK_DEFAULT"]
+        resp = app.test_client().post("/login", data={"login_name": "ada"})
+        assert resp.status_code == 400 and "gone stale" in text_of(resp)
+    finally:
+        engine_for(app).dispose()
+
+
 # --- headers ----------------------------------------------------------------------------------
 
 

@@ -214,15 +214,16 @@ def _claim_draft(db: Session, reflection: Reflection, content: ReflectionContent
                  expected_version: int) -> tuple[_Draft, ReflectionContent]:
     """The working draft, claimed for this save; Locked once the case is closed or nothing is
     in draft, Conflict if another tab saved since `expected_version`."""
+    db.flush()  # the plain statements below do not flush a pending draft (start()) themselves
     case = db.get(Case, reflection.case_id)  # the route's my_case() left it in the session
     if case is None or case.status != "open":
         raise Locked()  # a closed case is read-only for the client, autosave included
-    row = db.connection().execute(_LATEST_DRAFT, {"reflection_id": reflection.id}).first()
+    row = read_columns(db, _LATEST_DRAFT, {"reflection_id": reflection.id}).first()
     if row is None or row.scope != CLIENT_ONLY:
         raise Locked()
     content = clean(content)
     _claim(db, reflection, expected_version)
-    return _Draft(*row), content
+    return _Draft(**row._mapping), content
 
 
 def save_draft(db: Session, keyring: Keyring, reflection: Reflection,
@@ -248,7 +249,8 @@ def share(db: Session, keyring: Keyring, reflection: Reflection, content: Reflec
     conn.execute(_SHARE_REFLECTION, {"reflection_id": reflection.id, "shared_at": first_shared})
     keep_in_step(db, ReflectionVersion, draft.id, scope=SHARED_SCOPE, shared_at=now,
                  content_sealed=sealed)
-    keep_in_step(db, Reflection, reflection.id, status="shared", shared_at=first_shared)
+    set_committed_value(reflection, "status", "shared")
+    set_committed_value(reflection, "shared_at", first_shared)
     _mark_answered(db, keyring, reflection, content)
 
 

@@ -1,4 +1,9 @@
-"""The client's side: a calm home, reflections with autosave, accepting an invitation."""
+"""The client's side: a calm home, reflections with autosave, accepting an invitation.
+
+The reflection POSTs read their fields with content_from() and bind no form: CSRFProtect has
+checked the token of every POST (security.py), and a form's own check would only defer to
+it (binding one cost ~3 % of a submit).
+"""
 
 from __future__ import annotations
 
@@ -83,8 +88,6 @@ def activity() -> ResponseReturnValue:
 def new_reflection() -> ResponseReturnValue:
     db = get_db()
     case = my_case()
-    # No form to bind: CSRFProtect has checked this POST's token, as every POST's, and the
-    # form's own check would only defer to it (binding it cost ~3 % of a submit).
     try:
         reflection = reflections.start(db, g.keyring, case)
     except Locked:
@@ -128,7 +131,7 @@ def save_reflection(reflection_id: str) -> ResponseReturnValue:
     db = get_db()
     case = my_case()  # held: the services below find it in the session instead of a SELECT
     reflection = reflections.client_reflection(db, case, reflection_id)
-    content = content_from(request.form)  # CSRF: checked by CSRFProtect (new_reflection)
+    content = content_from(request.form)
     try:
         if request.form.get("action") == "share":
             reflections.share(db, g.keyring, reflection, content, expected_version(request.form))
@@ -183,7 +186,7 @@ def amend_reflection(reflection_id: str) -> ResponseReturnValue:
     db = get_db()
     case = my_case()
     reflection = reflections.client_reflection(db, case, reflection_id)
-    if case.status != "open":  # CSRF: checked by CSRFProtect (new_reflection)
+    if case.status != "open":
         abort(400)
     reflections.start_amendment(db, g.keyring, reflection)
     db.commit()
