@@ -236,22 +236,19 @@ def read_columns(db: Session, statement: Executable, params: dict[str, Any]) -> 
     return db.connection().execute(statement, params)
 
 
+def now_holds(obj: Base, **values: Any) -> None:
+    """After a plain UPDATE of its row: the mapped object holds the values written, as
+    committed state, so it is not written again (a change to those attributes still pending
+    on it is dropped, as the row now says)."""
+    for name, value in values.items():
+        set_committed_value(obj, name, value)
+
+
 def keep_in_step(db: Session, model: type[Base], row_id: str, **values: Any) -> None:
-    """After a plain UPDATE of one row: the mapped object of that row, if this session has
-    loaded it, now holds the values written (as committed state, so it is not written again;
-    a change to those attributes still pending on it is dropped, as the row now says)."""
+    """now_holds() for the mapped object of that row, if this session has loaded it."""
     loaded = db.identity_map.get(Session.identity_key(model, row_id))
     if loaded is not None:
-        for name, value in values.items():
-            set_committed_value(loaded, name, value)
-
-
-def end_uncommitted(db: Session) -> None:
-    """End the session's transaction keeping nothing it has not committed. Where the request
-    only read, no transaction is open on the server (see above): the rollback sends nothing
-    and psycopg keeps its prepared statements. The session gives its connection back to the
-    pool either way."""
-    db.rollback()
+        now_holds(loaded, **values)
 
 
 def _close_db(exc: BaseException | None) -> None:

@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response
 from . import instance_secrets
 from .auth import two_factor, web_sessions
 from .auth.service import practice_exists
-from .db import end_uncommitted, get_db, insert_unless_present
+from .db import get_db, insert_unless_present
 from .errors import signed_out_while_typing
 from .keyring import OWN, Keyring, SessionCopies
 from .models import SessionKey, WebSession
@@ -150,7 +150,7 @@ def _before_request() -> ResponseReturnValue | None:
 def _keep_opened_keys(exc: BaseException | None) -> None:
     """Store sealed copies of the keys this request opened from their wraps, so the session's
     next pages open them with AES-GCM (keyring.py). Its own short transaction, after the
-    view: whatever the view left uncommitted is ended first, as teardown would end it."""
+    view: whatever the view left uncommitted is rolled back first, as teardown would."""
     keyring = g.get("keyring")
     db = g.get("db")
     if exc is not None or keyring is None or db is None:
@@ -159,7 +159,9 @@ def _keep_opened_keys(exc: BaseException | None) -> None:
     if not copies:
         return
     session_id, user_id = keyring.session_id, keyring.user.id
-    end_uncommitted(db)
+    # Where the view only read, no transaction is open on the server (db.py): this rollback
+    # sends nothing, and psycopg keeps its prepared statements.
+    db.rollback()
     try:
         conn = db.connection()
         own = {web_sessions.OWN_KEY_COLUMNS[purpose]: sealed

@@ -8,9 +8,8 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, Row, ScalarSelect, Update, bindparam, func, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
-from ..db import keep_in_step
+from ..db import keep_in_step, now_holds
 from ..keyring import Keyring
 from ..models import (
     DRAFT,
@@ -205,11 +204,11 @@ def revisions(db: Session, keyring: Keyring, note: Note) -> list[Revision]:
 def _now_holds(obj: Note | NoteRef, **values: object) -> None:
     """Keep an object true to the row just written by a plain statement (a mapped one without
     marking it changed, which would write it again)."""
+    if not isinstance(obj, NoteRef):
+        now_holds(obj, **values)
+        return
     for name, value in values.items():
-        if isinstance(obj, NoteRef):
-            setattr(obj, name, value)
-        else:
-            set_committed_value(obj, name, value)
+        setattr(obj, name, value)
 
 
 def _claim(db: Session, note: Note | NoteRef, expected_version: int,

@@ -11,11 +11,10 @@ from typing import NamedTuple
 
 from sqlalchemy import ColumnElement, ScalarSelect, Select, bindparam, func, select, update
 from sqlalchemy.orm import Session, defer
-from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import crypto
 from ..cases.errors import Conflict, InvalidChange, Locked, NotFound
-from ..db import keep_in_step, read_columns
+from ..db import keep_in_step, now_holds, read_columns
 from ..keyring import Keyring
 from ..models import (
     ANSWERED,
@@ -205,8 +204,7 @@ def _claim(db: Session, reflection: Reflection, expected_version: int) -> int:
     if result.rowcount != 1:
         raise Conflict()
     # The row now holds exactly these values: no need to read it back.
-    set_committed_value(reflection, "edit_version", expected_version + 1)
-    set_committed_value(reflection, "updated_at", now)
+    now_holds(reflection, edit_version=expected_version + 1, updated_at=now)
     return reflection.edit_version
 
 
@@ -249,8 +247,7 @@ def share(db: Session, keyring: Keyring, reflection: Reflection, content: Reflec
     conn.execute(_SHARE_REFLECTION, {"reflection_id": reflection.id, "shared_at": first_shared})
     keep_in_step(db, ReflectionVersion, draft.id, scope=SHARED_SCOPE, shared_at=now,
                  content_sealed=sealed)
-    set_committed_value(reflection, "status", "shared")
-    set_committed_value(reflection, "shared_at", first_shared)
+    now_holds(reflection, status="shared", shared_at=first_shared)
     _mark_answered(db, keyring, reflection, content)
 
 
