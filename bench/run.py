@@ -67,6 +67,7 @@ def run(spec: data.Spec, reps: scenarios.Repetitions, database_url: str | None =
     # Then the timings, with nothing else running.
     results += _guarded(["bare_us", "note_save", "dashboard_300", "timeline_200"],
                         lambda: scenarios.page_ratios(bench))
+    results += _guarded(["crypto_pct_pages"], lambda: scenarios.crypto_share(bench))
     results += _guarded(["search_15k_ms"], lambda: scenarios.search(bench))
     results += _guarded(["export_200_ms", "export_pdf_ms"], lambda: scenarios.export(bench))
     results += _guarded(["login_ms", "kdf_ms"], lambda: scenarios.login(bench))

@@ -32,6 +32,7 @@ from journal.db import engine_for, session_for
 from journal.keyring import Keyring
 from journal.models import Case, Note, User
 
+from . import crypto_time
 from . import dataset as data
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -43,6 +44,7 @@ _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 # (name, target text, unit) in the order of the table and of the last line.
 NAMES: tuple[tuple[str, str, str], ...] = (
     ("bare_us", "-", "us"),
+    ("crypto_pct_pages", "-", "pct"),
     ("note_save", "<= 4", "ratio"),
     ("dashboard_300", "<= 12", "ratio"),
     ("timeline_200", "<= 12", "ratio"),
@@ -74,7 +76,7 @@ class Result:
             return f"{self.value:.2f}"
         if unit == "count":
             return str(int(self.value))
-        if unit == "us":
+        if unit in ("us", "pct"):
             return f"{self.value:.0f}"
         return f"{self.value:.1f}"
 
@@ -185,6 +187,12 @@ def _bare(bench: Bench) -> Callable[[], None]:
     return run
 
 
+def _page(bench: Bench, url: str) -> Callable[[], None]:
+    def run() -> None:
+        _expect(bench.counsellor.get(url), 200, url)
+    return run
+
+
 # --- page ratios ------------------------------------------------------------------------------
 
 
@@ -219,15 +227,12 @@ def page_ratios(bench: Bench) -> list[Result]:
         # instead (untimed), or every save would carry all earlier messages.
         client.set_cookie(flask_cookie.key, flask_cookie.value)
 
-    def page(url: str) -> Callable[[], None]:
-        def run() -> None:
-            _expect(client.get(url), 200, url)
-        return run
 
     results = []
     bare_all: list[float] = []
-    for name, fn, after in (("note_save", save, forget_flash), ("dashboard_300", page("/"), None),
-                            ("timeline_200", page(f"/cases/{ds.timeline_case_id}"), None)):
+    for name, fn, after in (("note_save", save, forget_flash),
+                            ("dashboard_300", _page(bench, "/"), None),
+                            ("timeline_200", _page(bench, f"/cases/{ds.timeline_case_id}"), None)):
         bare_samples, samples = alternate(bare, fn, reps.fast, reps.warmup, after)
         bare_all += bare_samples
         ratio = statistics.median(samples) / statistics.median(bare_samples)
@@ -237,6 +242,24 @@ def page_ratios(bench: Bench) -> list[Result]:
     results.insert(0, Result("bare_us", statistics.median(bare_all), True,
                              f"{len(bare_all)} samples"))
     return results
+
+
+def crypto_share(bench: Bench) -> list[Result]:
+    """crypto_pct_pages: the share of a page's time spent in journal.crypto (the larger of
+    the dashboard's and the timeline's), with no target: it shows what encryption costs."""
+    shares = {}
+    for name, url in (("dashboard", "/"), ("timeline", f"/cases/{bench.dataset.timeline_case_id}")):
+        page = _page(bench, url)
+        for _ in range(bench.reps.warmup):
+            page()
+        with crypto_time.timing_crypto() as clock:
+            started = time.perf_counter_ns()
+            for _ in range(bench.reps.fast):
+                page()
+            total = time.perf_counter_ns() - started
+        shares[name] = 100 * clock.ns / total
+    return [Result("crypto_pct_pages", max(shares.values()), True,
+                   ", ".join(f"{name} {share:.1f} %" for name, share in shares.items()))]
 
 
 # --- search -----------------------------------------------------------------------------------
