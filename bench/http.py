@@ -257,12 +257,16 @@ def measure(prepared: dict[str, Any], args: Any, workdir: str) -> dict[str, Any]
         token, flask_cookie = csrf_pair(port, cookies["submitter"])
         submit_cookie = f"{cookies['submitter']}; {flask_cookie}"
         before = count_reflections(prepared["database_url"], prepared["submitter_id"])
-        runs: dict[str, list[Run]] = {"bare": [], "dashboard": [], "client_home": [],
-                                      "submit": []}
+        runs: dict[str, list[Run]] = {"bare": [], "signed_in_bare": [], "dashboard": [],
+                                      "client_home": [], "submit": []}
         # A short warm-up: every worker imports its templates and opens connections.
         wrk("warm-up", port, "get", "/", cookies["counsellor"], "", _short(args))
         for round_no in range(args.rounds):
             for name, mode, path, cookie in (
+                    ("bare", "get", "/_bench/bare", ""),
+                    # The bare route with the counsellor's cookies: what being signed in
+                    # costs (session row, key unwrap) before a page does anything.
+                    ("signed_in_bare", "get", "/_bench/bare", cookies["counsellor"]),
                     ("bare", "get", "/_bench/bare", ""),
                     ("dashboard", "get", "/", cookies["counsellor"]),
                     ("bare", "get", "/_bench/bare", ""),
@@ -307,6 +311,12 @@ def report(label: str, measured: dict[str, Any]) -> tuple[list[str], list[str], 
     rows.append(f"{label:<6} bare         {bare:8.0f} req/s  p99 "
                 f"{statistics.median(r.p99_ms for r in runs['bare']):6.1f} ms  errors "
                 f"{sum(r.errors for r in runs['bare'])}")
+    signed_in = statistics.median(r.rate for r in runs["signed_in_bare"])
+    signed_in_ratio = signed_in / bare if bare else 0.0
+    rows.append(f"{label:<6} signed-in    {signed_in:8.0f} req/s  {signed_in_ratio:.2f}x bare "
+                f"(no target: the bare route, signed in)  errors "
+                f"{sum(r.errors for r in runs['signed_in_bare'])}")
+    parts.append(f"{label}_signed_in_bare_ratio={signed_in_ratio:.2f}")
     for name in ("dashboard", "client_home"):
         rate = statistics.median(r.rate for r in runs[name])
         p50 = statistics.median(r.p50_ms for r in runs[name])
