@@ -1,6 +1,6 @@
 """Throttling per account and per address (Flask-Limiter), never global: sign-in, recovery,
-invitations and the second step against guessing; search (which opens every case) against
-one account keeping a worker busy.
+invitations, the second step and the account pages' passphrase checks against guessing;
+search (which opens every case) against one account keeping a worker busy.
 
 Counters live in Redis when JOURNAL_REDIS_URL is set, otherwise in the database
 (`throttle_counters`), so every gunicorn worker — and every host on PostgreSQL — shares them.
@@ -20,6 +20,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import crypto, instance_secrets
+from .auth.context import passphrase_was_wrong
 from .auth.service import login_lookup
 from .db import engine_for, get_db
 from .models import ThrottleCounter, User
@@ -37,6 +38,10 @@ DEFAULTS = {
     # Searching opens every note of every case (~0.3 s of CPU each): enough for someone
     # refining a query quickly, not for one account to keep a worker busy.
     "THROTTLE_SEARCH_ACCOUNT": "30 per minute;300 per hour",
+    # Wrong current passphrases on the account pages (change it, new recovery code, new
+    # backup codes, two-step off), per signed-in account: a borrowed or stolen session must
+    # not be a way to guess the passphrase, nor to run Argon2id (64 MiB) without end.
+    "THROTTLE_PASSPHRASE_CHECK_ACCOUNT": "5 per 5 minutes",
     "THROTTLE_ENABLED": True,
     "REDIS_URL": None,
     # Keeps tests and several journals on one Redis apart.
@@ -157,24 +162,32 @@ def limit(name: str) -> str:
     return current_app.config[f"THROTTLE_{name}"]
 
 
-# Endpoint -> (config name, key function, shared scope, count only failures?). Scopes are
-# shared, so signing in from the page and from a timed-out reflection draw on one budget.
-_RULES: dict[str, list[tuple[str, Callable[[], str], str, bool]]] = {
-    "auth.login": [("SIGN_IN_ACCOUNT", by_account, "sign-in-account", True),
-                   ("SIGN_IN_ADDRESS", by_address, "sign-in-address", True)],
-    "portal.resume": [("SIGN_IN_ACCOUNT", by_account, "sign-in-account", True),
-                      ("SIGN_IN_ADDRESS", by_address, "sign-in-address", True),
+# Endpoint -> (config name, key function, shared scope, which responses count: None for
+# all). Scopes are shared, so signing in from the page and from a timed-out reflection draw
+# on one budget, and the four account pages that ask for the passphrase on another.
+_Counted = Callable[[Any], bool] | None
+_PASSPHRASE_CHECK = [("PASSPHRASE_CHECK_ACCOUNT", by_signed_in_account,
+                      "passphrase-check-account", passphrase_was_wrong)]
+_RULES: dict[str, list[tuple[str, Callable[[], str], str, _Counted]]] = {
+    "auth.login": [("SIGN_IN_ACCOUNT", by_account, "sign-in-account", failed),
+                   ("SIGN_IN_ADDRESS", by_address, "sign-in-address", failed)],
+    "portal.resume": [("SIGN_IN_ACCOUNT", by_account, "sign-in-account", failed),
+                      ("SIGN_IN_ADDRESS", by_address, "sign-in-address", failed),
                       ("SECOND_FACTOR_ACCOUNT", by_second_factor_account,
-                       "second-factor-account", True)],
+                       "second-factor-account", failed)],
     "auth.second_factor": [("SECOND_FACTOR_ACCOUNT", by_second_factor_account,
-                            "second-factor-account", True)],
-    "auth.recover": [("RECOVERY_ACCOUNT", by_account, "recovery-account", False),
-                     ("RECOVERY_ADDRESS", by_address, "recovery-address", False)],
-    "auth.setup": [("INVITATION_ADDRESS", by_address, "invitation-address", False)],
-    "auth.join_submit": [("INVITATION_ADDRESS", by_address, "invitation-address", False)],
-    "portal.invite_submit": [("INVITATION_ADDRESS", by_address, "invitation-address", False)],
+                            "second-factor-account", failed)],
+    "auth.recover": [("RECOVERY_ACCOUNT", by_account, "recovery-account", None),
+                     ("RECOVERY_ADDRESS", by_address, "recovery-address", None)],
+    "auth.setup": [("INVITATION_ADDRESS", by_address, "invitation-address", None)],
+    "auth.join_submit": [("INVITATION_ADDRESS", by_address, "invitation-address", None)],
+    "portal.invite_submit": [("INVITATION_ADDRESS", by_address, "invitation-address", None)],
     # Every search counts, found or not (the query itself is never part of a key).
-    "cases.search": [("SEARCH_ACCOUNT", by_signed_in_account, "search-account", False)],
+    "cases.search": [("SEARCH_ACCOUNT", by_signed_in_account, "search-account", None)],
+    "auth.change_passphrase": _PASSPHRASE_CHECK,
+    "auth.new_recovery_code": _PASSPHRASE_CHECK,
+    "auth.new_backup_codes": _PASSPHRASE_CHECK,
+    "auth.turn_off_two_factor": _PASSPHRASE_CHECK,
 }
 
 
@@ -209,9 +222,9 @@ def init_app(app: Flask) -> None:
     limiter.request_filter(lambda: request.endpoint not in _RULES)
     for endpoint, rules in _RULES.items():
         view = app.view_functions[endpoint]
-        for name, key_func, scope, only_failures in rules:
+        for name, key_func, scope, counted in rules:
             view = limiter.shared_limit(
                 lambda name=name: limit(name), scope=scope, key_func=key_func,
-                methods=["POST"], deduct_when=failed if only_failures else None,
+                methods=["POST"], deduct_when=counted,
             )(view)
         app.view_functions[endpoint] = view

@@ -157,3 +157,41 @@ def test_search_is_throttled_per_account_with_a_kind_429_and_keeps_no_query(
         assert "quillcanary" not in caplog.text.lower()
     finally:
         engine_for(app).dispose()
+
+
+def test_wrong_passphrases_on_the_account_pages_are_throttled_per_account(
+        tmp_path, template_db):
+    # Someone holding a borrowed or stolen session must not be able to guess the passphrase
+    # (nor run Argon2id without end). The four pages that ask for it share one budget.
+    app = make_app(tmp_path, template_db, THROTTLE_PASSPHRASE_CHECK_ACCOUNT="3 per 5 minutes")
+    try:
+        ada = Browser(app.test_client())
+        set_up_practice(app, ada)
+        colleague = invite_and_join(app, ada, "bea")
+        # Choosing a new passphrase the policy refuses is not guessing: it never counts.
+        for _ in range(4):
+            resp = ada.post("/account/passphrase", {"current": PASSPHRASE, "passphrase": "short",
+                                                    "confirm": "short"})
+            assert resp.status_code == 400
+        for url, data in (("/account/passphrase", {"current": WRONG, "passphrase": WRONG * 2,
+                                                   "confirm": WRONG * 2}),
+                          ("/account/recovery-code", {"passphrase": WRONG}),
+                          ("/account/passphrase", {"current": WRONG, "passphrase": WRONG * 2,
+                                                   "confirm": WRONG * 2})):
+            resp = ada.post(url, data)
+            assert resp.status_code == 400
+            assert "That is not your current passphrase." in resp.get_data(as_text=True)
+        # Spent: even the right passphrase waits, on any of the four pages.
+        resp = ada.post("/account/recovery-code", {"passphrase": PASSPHRASE})
+        assert resp.status_code == 429
+        page = resp.get_data(as_text=True)
+        assert "try again in about 5 minutes" in page
+        assert PASSPHRASE not in page
+        assert ada.get("/").status_code == 200  # the rest of the journal goes on
+        # Another account, from the same address, is not affected.
+        assert colleague.post("/account/recovery-code",
+                              {"passphrase": PASSPHRASE}).status_code == 200
+        keys = counter_keys(app)
+        assert any("passphrase-check-account" in key for key in keys)
+    finally:
+        engine_for(app).dispose()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, current_app, g
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from .. import crypto, instance_secrets
@@ -38,3 +41,16 @@ def unlocked() -> Unlocked:
     if signed_in is None:
         abort(404)
     return Unlocked(user=account_of(get_db(), signed_in), private_key=signed_in.private_key)
+
+
+def refuse_passphrase(field: Any) -> None:
+    """A signed-in page was given a wrong current passphrase: say so beside the field, and
+    let the throttle count it (throttle.py). Only this counts: a new passphrase that the
+    policy refused, or an empty form, is a person choosing, not someone guessing."""
+    field.errors.append(_("That is not your current passphrase."))
+    g.wrong_passphrase = True
+
+
+def passphrase_was_wrong(_response: Any) -> bool:
+    """For the throttle: did this request refuse the current passphrase?"""
+    return bool(g.get("wrong_passphrase"))

@@ -16,7 +16,7 @@ from ..security import (
     set_session_cookie,
 )
 from . import service, two_factor, web_sessions
-from .context import kdf_settings, unlocked
+from .context import kdf_settings, refuse_passphrase, unlocked
 from .forms import (
     ActionForm,
     ChangePassphraseForm,
@@ -229,7 +229,7 @@ def change_passphrase() -> ResponseReturnValue:
             service.change_passphrase(db, me, form.current.data, form.passphrase.data,
                                       form.confirm.data, kdf_settings())
         except service.BadCredentials:
-            form.current.errors.append(_("That is not your current passphrase."))
+            refuse_passphrase(form.current)
         except service.PolicyError as exc:
             form.passphrase.errors.append(str(exc))
         else:
@@ -271,7 +271,7 @@ def new_recovery_code() -> ResponseReturnValue:
         try:
             code = service.new_recovery_code(db, unlocked(), form.passphrase.data, kdf_settings())
         except service.BadCredentials:
-            form.passphrase.errors.append(_("That is not your current passphrase."))
+            refuse_passphrase(form.passphrase)
         else:
             audit.record_user(db, "auth.recovery_code_replaced", g.signed_in.user.id)
             db.commit()

@@ -13,7 +13,7 @@ from ..db import get_db
 from ..models import Practice, User
 from ..security import is_safe_next
 from . import service, two_factor, web_sessions
-from .context import account_of, kdf_settings, unlocked
+from .context import account_of, kdf_settings, refuse_passphrase, unlocked
 from .forms import (
     ActionForm,
     BackupCodesStoredForm,
@@ -185,7 +185,7 @@ def new_backup_codes() -> ResponseReturnValue:
         try:
             service.check_passphrase(me.user, form.passphrase.data, kdf_settings())
         except service.BadCredentials:
-            form.passphrase.errors.append(_("That is not your current passphrase."))
+            refuse_passphrase(form.passphrase)
         else:
             codes = two_factor.replace_backup_codes(db, me.user, instance_secrets.pepper())
             audit.record_user(get_db(), "auth.backup_codes_replaced", me.user.id)
@@ -208,7 +208,7 @@ def turn_off_two_factor() -> ResponseReturnValue:
         try:
             service.check_passphrase(me.user, form.passphrase.data, kdf_settings())
         except service.BadCredentials:
-            form.passphrase.errors.append(_("That is not your current passphrase."))
+            refuse_passphrase(form.passphrase)
         else:
             if two_factor.reset(db, me.user):
                 audit.record_user(get_db(), "auth.second_factor_off", me.user.id)
