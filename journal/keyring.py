@@ -16,7 +16,7 @@ is ignored (the wrap is opened instead).
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
@@ -35,7 +35,7 @@ class SessionCopies:
     """The signed-in session whose copies of opened keys this keyring reads and adds to."""
 
     session_id: str
-    session_key: bytes
+    session_key: bytes = field(repr=False)  # never in a log or an error report
 
 
 class NoKey(LookupError):

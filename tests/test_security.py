@@ -458,3 +458,28 @@ def test_a_forms_csrf_token_is_signed_only_when_a_page_shows_it(app):
         assert "csrf_token" in g and token == g.csrf_token
         validate_csrf(token)  # raises if the token is not a valid one for this session
         assert str(form.csrf_token()) == shown  # the same token however often it is shown
+
+
+def test_values_holding_keys_or_secrets_print_without_them():
+    # An error reporter or a careless log line prints these objects: their secrets stay out.
+    from journal import crypto
+    from journal.auth.service import KdfSettings, NewAccount, Unlocked
+    from journal.auth.two_factor import Enrolment
+    from journal.auth.web_sessions import SignedIn
+    from journal.keyring import SessionCopies
+
+    marker = "Zq8Marker"
+    raw = marker.encode()
+    printed = [
+        Unlocked(user=None, private_key=raw),
+        NewAccount(user=None, private_key=raw, recovery_code=marker),
+        KdfSettings(crypto.KdfParams(1024, 1, 1), True, raw),
+        SessionCopies("session-id", raw),
+        crypto.PassphraseKeys(raw, raw),
+        Enrolment(marker, f"otpauth://totp/x?secret={marker}"),
+        SignedIn(session_id="s", user=None, private_key=raw, session_key=raw,
+                 second_factor_pending=False),
+    ]
+    for value in printed:
+        assert marker not in repr(value), type(value).__name__
+        assert marker not in str(value), type(value).__name__

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -65,12 +65,12 @@ class Unlocked:
     """A user and their private key, after a passphrase or recovery code proved them."""
 
     user: User
-    private_key: bytes
+    private_key: bytes = field(repr=False)  # never in a log or an error report
 
 
 @dataclass
 class NewAccount(Unlocked):
-    recovery_code: str
+    recovery_code: str = field(repr=False)
     case_id: str | None = None  # set when a client joined a case by invitation
     second_factor_reset: bool = False  # a recovery turned two-step sign-in off
 
@@ -79,7 +79,7 @@ class NewAccount(Unlocked):
 class KdfSettings:
     params: crypto.KdfParams
     allow_weak: bool
-    pepper: bytes
+    pepper: bytes = field(repr=False)
 
 
 def login_lookup(pepper: bytes, login_name: str) -> bytes:

@@ -8,7 +8,7 @@ as HMAC(pepper, user id + code) and deleted when used.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import segno
 from markupsafe import Markup
@@ -37,8 +37,8 @@ class WrongCode(Exception):
 class Enrolment:
     """What the set-up page shows: the secret for typing in, and the QR code's link."""
 
-    secret_text: str
-    uri: str
+    secret_text: str = field(repr=False)  # the TOTP secret: never in a log
+    uri: str = field(repr=False)  # holds it too
 
 
 def is_on(user: User | SignedInUser) -> bool:

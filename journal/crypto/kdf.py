@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
@@ -44,8 +44,8 @@ class KdfParams:
 class PassphraseKeys:
     """The two keys one passphrase yields: one proves who you are, one unlocks your key pair."""
 
-    login_key: bytes
-    key_encryption_key: bytes
+    login_key: bytes = field(repr=False)  # never in a log or an error report
+    key_encryption_key: bytes = field(repr=False)
 
 
 def new_salt() -> bytes:
