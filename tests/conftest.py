@@ -9,6 +9,7 @@ import shutil
 import threading
 import uuid
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -174,6 +175,17 @@ def new_case(browser: Browser, name: str = "Robin Example", **extra: str) -> str
     resp = browser.post("/cases/new", {"name": name, **extra})
     assert resp.status_code == 302, resp.get_data(as_text=True)
     return resp.headers["Location"].rstrip("/").rsplit("/", 1)[1]
+
+
+def future(month: int, day: int) -> date:
+    """A day in the year after next: always ahead, and within the dates a session form takes
+    (up to the end of the fifth year from now)."""
+    return date(date.today().year + 2, month, day)
+
+
+def shown(day: date) -> str:
+    """A day as the dashboard shows it."""
+    return day.strftime("%a %d %b %Y")
 
 
 def new_session(browser: Browser, case_id: str, held_on: str = "2026-11-02",

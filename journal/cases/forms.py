@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 from wtforms import (
@@ -17,7 +20,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from ..forms import JournalForm, expected_version
 from ..models import ATTENDED, CANCELLED, DID_NOT_ATTEND, SCHEDULED
@@ -38,6 +48,43 @@ STATE_LABELS = {
 }
 
 
+EARLIEST_YEAR = 1900  # no session or birth date in a client's record comes before it
+
+
+class PlausibleDate:
+    """A date someone could mean: from 1900 to the end of the year `years_ahead` from now
+    (0: not after today). Without it, 9999-12-31 was accepted, and a page that works out
+    the day after a session's date could not show that case."""
+
+    def __init__(self, years_ahead: int) -> None:
+        self.years_ahead = years_ahead
+
+    def __call__(self, _form: Any, field: Any) -> None:
+        if field.data is None:
+            return
+        today = date.today()
+        latest = today if not self.years_ahead else date(today.year + self.years_ahead, 12, 31)
+        if not date(EARLIEST_YEAR, 1, 1) <= field.data <= latest:
+            if not self.years_ahead:
+                raise ValidationError(_("Please check this date: it should be between "
+                                        "1900 and today."))
+            raise ValidationError(_("Please check this date: it should be between 1900 and "
+                                    "the end of %(year)d.", year=latest.year))
+
+
+class MinutesField(IntegerField):
+    """A whole number of minutes. Anything longer than four digits is no length of a
+    session, and WTForms' NumberRange cannot even compare a few hundred digits (it turns
+    them into a float first, a 500): it is left empty here, for the range check to refuse
+    kindly."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if valuelist and len(str(valuelist[0]).strip()) > 4:
+            self.data = None
+            return
+        super().process_formdata(valuelist)
+
+
 class ClientForm(JournalForm):
     name = StringField(_l("Client's name"), validators=[DataRequired(_REQUIRED), Length(max=200)],
                        description=_l("Encrypted; only you can read it."))
@@ -47,7 +94,7 @@ class ClientForm(JournalForm):
         _l("Other names"), validators=[Optional(), Length(max=500)],
         description=_l("Optional. Nicknames or other spellings, separated by commas — the "
                        "anonymised summary hides these too."))
-    date_of_birth = DateField(_l("Date of birth"), validators=[Optional()],
+    date_of_birth = DateField(_l("Date of birth"), validators=[Optional(), PlausibleDate(0)],
                               description=_l("Optional."))
     contact = TextAreaField(_l("Contact"), validators=[Optional(), Length(max=1000)],
                             description=_l("Optional. Phone, email, or how they prefer to be "
@@ -55,10 +102,11 @@ class ClientForm(JournalForm):
 
 
 class SessionForm(JournalForm):
-    held_on = DateField(_l("Date"), validators=[InputRequired(_REQUIRED)])
-    duration_minutes = IntegerField(
+    held_on = DateField(_l("Date"), validators=[InputRequired(_REQUIRED), PlausibleDate(5)])
+    duration_minutes = MinutesField(
         _l("Length in minutes"), default=50,
-        validators=[InputRequired(_REQUIRED), NumberRange(min=5, max=600)])
+        validators=[InputRequired(_REQUIRED), NumberRange(
+            min=5, max=600, message=_l("Please give the length in minutes, from 5 to 600."))])
     attendance = SelectField(_l("Attendance"), choices=ATTENDANCE_CHOICES, default=ATTENDED)
 
 

@@ -130,15 +130,24 @@ def previous_session(db: Session, session: CounsellingSession) -> CounsellingSes
     ).order_by(CounsellingSession.number.desc()).limit(1))
 
 
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min)
+
+
+def _end_of(day: date) -> datetime:
+    """The first moment after this day; for the last day a date can hold (a session saved
+    as 9999-12-31 before dates were checked), the last moment there is."""
+    return _start_of(day) + _DAY if day < date.max else datetime.max
+
+
 def reflection_window(entries: list[TimelineEntry], first_page: bool, last_page: bool
                       ) -> tuple[datetime | None, datetime | None]:
     """The `shared_at` bounds (since, before) of the reflections `interleave` places on this
     page, so a page of a long case fetches only its own; None where the page is open-ended."""
     if not entries:
         return None, None
-    since = None if last_page else datetime.combine(entries[-1].session.held_on, time.min)
-    before = None if first_page else (
-        datetime.combine(entries[0].session.held_on, time.min) + _DAY)
+    since = None if last_page else _start_of(entries[-1].session.held_on)
+    before = None if first_page else _end_of(entries[0].session.held_on)
     return since, before
 
 
@@ -148,13 +157,13 @@ def interleave(entries: list[TimelineEntry], shared: list[Any], first_page: bool
     fell between. A page shows the reflections that fall within its sessions' dates."""
     if not entries:
         return [("reflection", r) for r in shared] if first_page else []
-    newest = datetime.combine(entries[0].session.held_on, time.min)
-    oldest = datetime.combine(entries[-1].session.held_on, time.min)
+    after_newest = _end_of(entries[0].session.held_on)
+    oldest = _start_of(entries[-1].session.held_on)
     items: list[tuple[datetime, int, str, Any]] = [
-        (datetime.combine(e.session.held_on, time.min), 0, "session", e) for e in entries]
+        (_start_of(e.session.held_on), 0, "session", e) for e in entries]
     for r in shared:
         at = r.reflection.shared_at
-        if (at >= oldest or last_page) and (at < newest + _DAY or first_page):
+        if (at >= oldest or last_page) and (at < after_newest or first_page):
             items.append((at, 1, "reflection", r))
     items.sort(key=lambda item: (item[0], item[1]), reverse=True)
     return [(kind, item) for _at, _order, kind, item in items]
