@@ -34,7 +34,10 @@ DEFAULTS: dict[str, Any] = {
     "TRUSTED_PROXIES": 0,
     # Flask's own cookie carries only the CSRF token and flashed messages (never identity).
     "SESSION_COOKIE_NAME": "journal_csrf",
-    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the (short) sign-in does
+    # No time limit of its own: a page left open (a reflection half written) must still be
+    # able to sign in again and save. The token lives as long as Flask's cookie, which
+    # carries it (`__Host-` over TLS, so no sibling subdomain can plant one it knows).
+    "WTF_CSRF_TIME_LIMIT": None,
     "BABEL_DEFAULT_LOCALE": "en",
     # A TrueType/OpenType font (or .ttc) with CJK glyphs for PDF exports; None = look for
     # Noto CJK, WenQuanYi or AR PL fonts in the usual system places.

@@ -46,7 +46,8 @@ def signed_out_while_typing() -> tuple[str, int]:
 
 def _csrf_error(exc: CSRFError) -> tuple[str, int]:
     return _render(400, _("This page had gone stale"),
-                   _("For your safety, forms expire when you sign out or after a while. "
+                   _("For your safety, a form works only in the browser session that showed "
+                     "it, and that session has ended (for example, the browser was closed). "
                      "Nothing was saved. Anything you typed is shown below so you can copy it "
                      "into the form again."), kept=kept_fields())
 

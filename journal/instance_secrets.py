@@ -11,7 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -99,6 +99,14 @@ class _LazySecretSessionInterface(SecureCookieSessionInterface):
             # handler can still render its page (raising here left no session to render with).
             return None
         return super().get_signing_serializer(app)
+
+    def get_cookie_name(self, app: Flask) -> str:
+        # `__Host-` over TLS, as the sign-in cookie (security.session_cookie_name): the
+        # browser then takes it only from this host, for path / and Secure, so no sibling
+        # subdomain can plant a CSRF token it knows.
+        name = super().get_cookie_name(app)
+        secure = has_request_context() and request.is_secure and self.get_cookie_secure(app)
+        return f"__Host-{name}" if secure else name
 
 
 def init_app(app: Flask) -> None:

@@ -224,6 +224,8 @@ def init_app(app: Flask) -> None:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config["COOKIE_SECURE"])
+    # Path / always, as the `__Host-` name over TLS requires (instance_secrets.py names it).
+    app.config["SESSION_COOKIE_PATH"] = "/"
     # Referrer-Policy: no-referrer means browsers send no Referer, which Flask-WTF's strict
     # HTTPS check would demand. SameSite=Strict cookies plus the token already bind the form.
     app.config["WTF_CSRF_SSL_STRICT"] = False

@@ -483,3 +483,21 @@ def test_values_holding_keys_or_secrets_print_without_them():
     for value in printed:
         assert marker not in repr(value), type(value).__name__
         assert marker not in str(value), type(value).__name__
+
+
+def test_over_tls_the_csrf_cookie_is_pinned_to_this_host(app):
+    # `__Host-`: the browser takes it only from this host, Secure, for path /, so no sibling
+    # subdomain can plant a CSRF token it knows. The token still works from that cookie.
+    client = app.test_client()
+    resp = client.get("/setup", base_url="https://journal.example.org")
+    cookie = next(c for c in resp.headers.getlist("Set-Cookie") if "journal_csrf=" in c)
+    assert cookie.startswith("__Host-journal_csrf=")
+    assert "Secure" in cookie and "Path=/;" in cookie + ";" and "Domain" not in cookie
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      resp.get_data(as_text=True)).group(1)
+    resp = client.post("/setup", data={"csrf_token": token, "setup_code": "not-a-code"},
+                       base_url="https://journal.example.org")
+    assert "gone stale" not in resp.get_data(as_text=True)  # the code is wrong, the form fine
+    resp = client.post("/setup", data={"setup_code": "not-a-code"},
+                       base_url="https://journal.example.org")
+    assert "gone stale" in resp.get_data(as_text=True)
