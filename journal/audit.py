@@ -10,8 +10,6 @@ instance/audit_checkpoints, so cutting entries off the end is detectable too.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +19,7 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import ColumnElement, Connection, ScalarSelect, event, insert, select, update
 from sqlalchemy.orm import Session
 
-from . import instance_secrets
+from . import crypto, instance_secrets
 from .db import insert_unless_present
 from .models import AuditEvent, AuditHead, utcnow
 
@@ -35,10 +33,6 @@ def _entry_bytes(seq: int, at: datetime, actor_id: str | None, action: str, obje
     parts = (str(seq), at.isoformat(), actor_id or "", action, object_type, object_id or "",
              case_id or "")
     return b"".join(b"%d:%s;" % (len(p.encode()), p.encode()) for p in parts)
-
-
-def _mac(key: bytes, previous: bytes, entry: bytes) -> bytes:
-    return hmac.new(key, b"journal/v1/audit|" + previous + entry, hashlib.sha256).digest()
 
 
 # Built once, bound per append (see "Statements" in db.py), on the tables rather than the
@@ -100,8 +94,8 @@ def record(db: Session, action: str, *, actor_id: str | None, object_type: str,
     seq = row[0]
     previous = _previous_mac(conn, seq, row[1], row[2])
     at = utcnow()
-    mac = _mac(key, previous, _entry_bytes(seq, at, actor_id, action, object_type, object_id,
-                                           case_id))
+    mac = crypto.audit_mac(key, previous, _entry_bytes(seq, at, actor_id, action, object_type,
+                                                       object_id, case_id))
     conn.execute(_APPEND, {"seq": seq, "at": at, "actor_id": actor_id, "action": action,
                            "object_type": object_type, "object_id": object_id,
                            "case_id": case_id, "mac": mac})
@@ -170,10 +164,10 @@ def verify(db: Session, key: bytes, instance_path: str) -> Verdict:
             verdict.problems.append(
                 f"entry {expected_seq} is missing (next present is {entry.seq})")
             expected_seq = entry.seq
-        mac = _mac(key, previous, _entry_bytes(entry.seq, entry.at, entry.actor_id, entry.action,
-                                               entry.object_type, entry.object_id,
-                                               entry.case_id))
-        if not hmac.compare_digest(mac, entry.mac):
+        mac = crypto.audit_mac(key, previous, _entry_bytes(
+            entry.seq, entry.at, entry.actor_id, entry.action, entry.object_type,
+            entry.object_id, entry.case_id))
+        if not crypto.digests_equal(mac, entry.mac):
             verdict.problems.append(f"entry {entry.seq} was altered, moved or re-chained")
         macs[entry.seq] = entry.mac
         previous = entry.mac
@@ -190,7 +184,7 @@ def verify(db: Session, key: bytes, instance_path: str) -> Verdict:
                 f"a checkpoint recorded entry {seq}, but the log ends at {last_seq}: "
                 "entries were cut off the end")
             break
-        if seq in macs and not hmac.compare_digest(macs[seq], mac):
+        if seq in macs and not crypto.digests_equal(macs[seq], mac):
             verdict.problems.append(f"entry {seq} differs from its checkpoint")
             break
     return verdict

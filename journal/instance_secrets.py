@@ -8,12 +8,13 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass
 
 from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
+
+from . import crypto
 
 NAMES = ("secret_key", "pepper", "audit_key")
 
@@ -52,7 +53,7 @@ def create_missing(instance_path: str, practice_has_users: bool) -> list[str]:
         # O_EXCL: two processes racing here can never overwrite each other's secret.
         fd = os.open(_path(instance_path, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
+            fh.write(crypto.random_token(32).hex() + "\n")
     return absent
 
 

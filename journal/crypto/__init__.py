@@ -2,7 +2,7 @@
 
 Layers, outermost first:
 - kdf: passphrase -> Argon2id -> HKDF -> (login key, key-encryption key); recovery codes;
-  HMAC lookups under the pepper.
+  HMAC lookups under the pepper; the audit chain's HMAC.
 - otp: TOTP codes (pyotp) and backup codes; the TOTP secret is wrapped like any other key.
 - envelope: X25519 key pairs; HPKE wraps of case keys; AES-256-GCM sealing of keys and of
   record fields with associated data naming table, row, column, case and content version.
@@ -34,6 +34,7 @@ from .errors import CryptoError, DecryptionFailed, WeakParameters
 from .kdf import (
     KdfParams,
     PassphraseKeys,
+    audit_mac,
     derive_passphrase_keys,
     login_verifier,
     lookup_value,
@@ -65,6 +66,7 @@ __all__ = [
     "PassphraseKeys",
     "PrivateKey",
     "WeakParameters",
+    "audit_mac",
     "backup_code_lookup",
     "decode_link_secret",
     "derive_passphrase_keys",

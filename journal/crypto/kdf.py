@@ -84,6 +84,11 @@ def verifier_matches(pepper: bytes, login_key: bytes, stored: bytes) -> bool:
     return hmac.compare_digest(login_verifier(pepper, login_key), stored)
 
 
+def audit_mac(key: bytes, previous: bytes, entry: bytes) -> bytes:
+    """One link of the audit chain: HMAC(audit key, the previous entry's MAC ‖ this entry)."""
+    return hmac.new(key, b"journal/v1/audit|" + previous + entry, hashlib.sha256).digest()
+
+
 def lookup_value(pepper: bytes, purpose: str, value: str) -> bytes:
     """HMAC(pepper, normalised value): how login names and addresses are looked up, never stored."""
     normalised = " ".join(value.split()).casefold()

@@ -554,3 +554,45 @@ def test_login_fails_when_the_row_parameters_are_changed(app, counsellor):
     resp = sign_in(fresh, "ada", PASSPHRASE)
     assert resp.status_code == 200
     assert "don't match" in resp.get_data(as_text=True).replace("&#39;", "'")
+
+
+# --- the boundary -------------------------------------------------------------------------------
+
+# Libraries that compute keys, ciphers, MACs or randomness for secrets.
+_CRYPTO_LIBRARIES = {"cryptography", "hashlib", "hmac", "argon2", "nacl", "pyotp", "Crypto"}
+
+
+def test_no_module_outside_journal_crypto_does_cryptography():
+    """All encryption, MACs, digests and secret randomness live in journal/crypto (STYLE 4):
+    nothing else imports a library for them, reads os.urandom, or takes anything from
+    `secrets` but `choice` (pseudonyms and demo words, which are not secrets)."""
+    import ast
+    from pathlib import Path
+
+    package = Path(crypto.__file__).resolve().parent.parent
+    offences = []
+    for path in sorted(package.rglob("*.py")):
+        if path.relative_to(package).parts[0] == "crypto":
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        where = path.relative_to(package.parent)
+        imported = set()  # the modules imported whole: `secrets.x` and `os.x` then mean them
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    imported.add(alias.asname or alias.name)
+                    if alias.name.split(".")[0] in _CRYPTO_LIBRARIES:
+                        offences.append(f"{where}:{node.lineno} import {alias.name}")
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                used = {a.name for a in node.names}
+                if (node.module.split(".")[0] in _CRYPTO_LIBRARIES
+                        or node.module == "secrets" and used - {"choice"}
+                        or node.module == "os" and "urandom" in used):
+                    offences.append(f"{where}:{node.lineno} from {node.module} import {used}")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and (
+                    node.value.id == "secrets" and "secrets" in imported
+                    and node.attr != "choice"
+                    or node.value.id == "os" and "os" in imported and node.attr == "urandom"):
+                offences.append(f"{where}:{node.lineno} {node.value.id}.{node.attr}")
+    assert offences == []
