@@ -61,7 +61,7 @@ _ENV_PARSERS: dict[str, Any] = {
     "THROTTLE_SIGN_IN_ADDRESS": str,
     "THROTTLE_SECOND_FACTOR_ACCOUNT": str,
     "THROTTLE_SEARCH_ACCOUNT": str,
-    "THROTTLE_PASSPHRASE_CHECK_ACCOUNT": str,
+    "THROTTLE_PASSPHRASE_CHECK_SESSION": str,
     "THROTTLE_ENABLED": lambda v: v.strip().lower() not in {"0", "false", "no", "off"},
     "COOKIE_SECURE": lambda v: v.strip().lower() not in {"0", "false", "no", "off"},
     "REQUIRE_SECOND_FACTOR_FOR_COUNSELLORS":

@@ -39,9 +39,9 @@ DEFAULTS = {
     # refining a query quickly, not for one account to keep a worker busy.
     "THROTTLE_SEARCH_ACCOUNT": "30 per minute;300 per hour",
     # Wrong current passphrases on the account pages (change it, new recovery code, new
-    # backup codes, two-step off), per signed-in account: a borrowed or stolen session must
+    # backup codes, two-step off), per sign-in session: a borrowed or stolen session must
     # not be a way to guess the passphrase, nor to run Argon2id (64 MiB) without end.
-    "THROTTLE_PASSPHRASE_CHECK_ACCOUNT": "5 per 5 minutes",
+    "THROTTLE_PASSPHRASE_CHECK_SESSION": "5 per 5 minutes",
     "THROTTLE_ENABLED": True,
     "REDIS_URL": None,
     # Keeps tests and several journals on one Redis apart.
@@ -151,6 +151,17 @@ def by_signed_in_account() -> str:
     return "s:" + _hashed("signed-in-account", signed_in.user.id)
 
 
+def by_signed_in_session() -> str:
+    """The sign-in session (its row's id), as HMAC(pepper, id); the address if nobody is
+    signed in. Per session rather than per account: someone holding a stolen session gets
+    as few guesses, but cannot use them up for the account's owner, whose own session keeps
+    its budget for changing the passphrase (sessions are made only with the passphrase)."""
+    signed_in = g.get("signed_in")
+    if signed_in is None:
+        return by_address()
+    return "w:" + _hashed("signed-in-session", signed_in.session_id)
+
+
 def failed(response: Any) -> bool:
     """Only failures count for sign-in: a redirect or a JSON ok means it worked."""
     return response.status_code not in (302, 303) and not (
@@ -166,8 +177,8 @@ def limit(name: str) -> str:
 # all). Scopes are shared, so signing in from the page and from a timed-out reflection draw
 # on one budget, and the four account pages that ask for the passphrase on another.
 _Counted = Callable[[Any], bool] | None
-_PASSPHRASE_CHECK = [("PASSPHRASE_CHECK_ACCOUNT", by_signed_in_account,
-                      "passphrase-check-account", passphrase_was_wrong)]
+_PASSPHRASE_CHECK = [("PASSPHRASE_CHECK_SESSION", by_signed_in_session,
+                      "passphrase-check-session", passphrase_was_wrong)]
 _RULES: dict[str, list[tuple[str, Callable[[], str], str, _Counted]]] = {
     "auth.login": [("SIGN_IN_ACCOUNT", by_account, "sign-in-account", failed),
                    ("SIGN_IN_ADDRESS", by_address, "sign-in-address", failed)],

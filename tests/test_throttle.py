@@ -159,11 +159,12 @@ def test_search_is_throttled_per_account_with_a_kind_429_and_keeps_no_query(
         engine_for(app).dispose()
 
 
-def test_wrong_passphrases_on_the_account_pages_are_throttled_per_account(
+def test_wrong_passphrases_on_the_account_pages_are_throttled_per_sign_in(
         tmp_path, template_db):
     # Someone holding a borrowed or stolen session must not be able to guess the passphrase
-    # (nor run Argon2id without end). The four pages that ask for it share one budget.
-    app = make_app(tmp_path, template_db, THROTTLE_PASSPHRASE_CHECK_ACCOUNT="3 per 5 minutes")
+    # (nor run Argon2id without end); the four pages that ask for it share one budget. It is
+    # the session's, so such a person cannot use up the owner's own.
+    app = make_app(tmp_path, template_db, THROTTLE_PASSPHRASE_CHECK_SESSION="3 per 5 minutes")
     try:
         ada = Browser(app.test_client())
         set_up_practice(app, ada)
@@ -188,10 +189,23 @@ def test_wrong_passphrases_on_the_account_pages_are_throttled_per_account(
         assert "try again in about 5 minutes" in page
         assert PASSPHRASE not in page
         assert ada.get("/").status_code == 200  # the rest of the journal goes on
-        # Another account, from the same address, is not affected.
+        # The owner signed in elsewhere, and another account, are not affected.
+        elsewhere = Browser(app.test_client())
+        assert sign_in(elsewhere, "ada", PASSPHRASE).status_code == 302
+        assert elsewhere.post("/account/recovery-code",
+                              {"passphrase": PASSPHRASE}).status_code == 200
         assert colleague.post("/account/recovery-code",
                               {"passphrase": PASSPHRASE}).status_code == 200
         keys = counter_keys(app)
-        assert any("passphrase-check-account" in key for key in keys)
+        assert any("passphrase-check-session" in key for key in keys)
     finally:
         engine_for(app).dispose()
+
+
+def test_every_account_page_that_asks_for_the_passphrase_draws_on_that_budget(app):
+    from journal import throttle
+
+    asking = {endpoint for endpoint, rules in throttle._RULES.items()
+              if any(scope == "passphrase-check-session" for _n, _k, scope, _c in rules)}
+    assert asking == {"auth.change_passphrase", "auth.new_recovery_code",
+                      "auth.new_backup_codes", "auth.turn_off_two_factor"}
