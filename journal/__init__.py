@@ -27,9 +27,8 @@ def create_app(config: Mapping[str, Any] | None = None, instance_path: str | Non
 
     config_module.load_config(app, config)
 
-    from . import audit, cli, db, errors, i18n, instance_secrets, security, templating
+    from . import audit, cli, db, errors, i18n, security, templating
 
-    instance_secrets.init_app(app)
     audit.init_app(app)
     db.init_app(app)
     i18n.init_app(app)

@@ -8,9 +8,9 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from flask import Flask, current_app, has_request_context, request
+from flask import Flask, current_app
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -25,9 +25,10 @@ class MissingSecret(RuntimeError):
 
 @dataclass(frozen=True)
 class Secrets:
-    secret_key: bytes
-    pepper: bytes
-    audit_key: bytes
+    # Never in a log or an error report: the repr leaves all three out.
+    secret_key: bytes = field(repr=False)
+    pepper: bytes = field(repr=False)
+    audit_key: bytes = field(repr=False)
 
 
 def _path(instance_path: str, name: str) -> str:
@@ -88,9 +89,10 @@ def pepper() -> bytes:
     return load(current_app._get_current_object()).pepper  # type: ignore[attr-defined]
 
 
-class _LazySecretSessionInterface(SecureCookieSessionInterface):
+class LazySecretSessionInterface(SecureCookieSessionInterface):
     """Flask opens the cookie session before any before_request hook runs, so SECRET_KEY must
-    be read from instance/ here, on first use, rather than in create_app."""
+    be read from instance/ here, on first use, rather than in create_app. (security.py
+    installs it, with the cookie's name and flags.)"""
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         try:
@@ -100,16 +102,3 @@ class _LazySecretSessionInterface(SecureCookieSessionInterface):
             # handler can still render its page (raising here left no session to render with).
             return None
         return super().get_signing_serializer(app)
-
-    def get_cookie_name(self, app: Flask) -> str:
-        # `__Host-` over TLS, as the sign-in cookie (security.session_cookie_name): the
-        # browser then takes it only from this host, for path / and Secure, so no sibling
-        # subdomain can plant a CSRF token it knows.
-        name = super().get_cookie_name(app)
-        secure = has_request_context() and request.is_secure and self.get_cookie_secure(app)
-        return f"__Host-{name}" if secure else name
-
-
-def init_app(app: Flask) -> None:
-    """Read the secrets from instance/ when a request first needs SECRET_KEY or the pepper."""
-    app.session_interface = _LazySecretSessionInterface()

@@ -13,7 +13,17 @@ import logging
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, current_app, flash, g, redirect, request, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    has_request_context,
+    redirect,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import LoginManager
@@ -60,6 +70,33 @@ CSP = (
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
+
+
+def cookies_secure() -> bool:
+    """Whether this response's cookies are Secure: always, except with COOKIE_SECURE off for
+    a request to a loopback address over plain http (a load tool that drops Secure cookies)."""
+    host = request.host if request.host.endswith("]") else request.host.rsplit(":", 1)[0]
+    return bool(current_app.config["COOKIE_SECURE"]) or request.is_secure or not is_loopback(host)
+
+
+class _FlaskCookie(instance_secrets.LazySecretSessionInterface):
+    """Flask's own cookie (the CSRF token and flashed messages) follows the sign-in cookie's
+    rules whatever the configuration: Secure as `cookies_secure` says, path / and no Domain,
+    and `__Host-` over TLS, so that the browser takes it only from this host and no sibling
+    subdomain can plant a CSRF token it knows."""
+
+    def get_cookie_name(self, app: Flask) -> str:
+        name = super().get_cookie_name(app)
+        return f"__Host-{name}" if has_request_context() and request.is_secure else name
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return cookies_secure() if has_request_context() else True
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return "/"
+
+    def get_cookie_domain(self, app: Flask) -> None:
+        return None
 
 
 def session_cookie_name() -> str:
@@ -207,9 +244,7 @@ def _after_request(response: Response) -> Response:
     if request.endpoint != "static":
         headers["Cache-Control"] = "no-store"
         headers["Pragma"] = "no-cache"
-    # COOKIE_SECURE off (a load-testing tool on plain http) is honoured on loopback only.
-    host = request.host if request.host.endswith("]") else request.host.rsplit(":", 1)[0]
-    secure = bool(current_app.config["COOKIE_SECURE"]) or request.is_secure or not is_loopback(host)
+    secure = cookies_secure()
     if g.get("new_session_cookie"):
         response.set_cookie(session_cookie_name(), g.new_session_cookie, httponly=True,
                             secure=secure, samesite="Strict", path="/")
@@ -223,9 +258,7 @@ def init_app(app: Flask) -> None:
     """CSRF, Flask-Login from the session row, the allow-list, headers on every response."""
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Strict"
-    app.config["SESSION_COOKIE_SECURE"] = bool(app.config["COOKIE_SECURE"])
-    # Path / always, as the `__Host-` name over TLS requires (instance_secrets.py names it).
-    app.config["SESSION_COOKIE_PATH"] = "/"
+    app.session_interface = _FlaskCookie()
     # Referrer-Policy: no-referrer means browsers send no Referer, which Flask-WTF's strict
     # HTTPS check would demand. SameSite=Strict cookies plus the token already bind the form.
     app.config["WTF_CSRF_SSL_STRICT"] = False

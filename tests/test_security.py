@@ -466,6 +466,7 @@ def test_values_holding_keys_or_secrets_print_without_them():
     from journal.auth.service import KdfSettings, NewAccount, Unlocked
     from journal.auth.two_factor import Enrolment
     from journal.auth.web_sessions import SignedIn
+    from journal.instance_secrets import Secrets
     from journal.keyring import SessionCopies
 
     marker = "Zq8Marker"
@@ -479,6 +480,7 @@ def test_values_holding_keys_or_secrets_print_without_them():
         Enrolment(marker, f"otpauth://totp/x?secret={marker}"),
         SignedIn(session_id="s", user=None, private_key=raw, session_key=raw,
                  second_factor_pending=False),
+        Secrets(raw, raw, raw),
     ]
     for value in printed:
         assert marker not in repr(value), type(value).__name__
@@ -501,3 +503,24 @@ def test_over_tls_the_csrf_cookie_is_pinned_to_this_host(app):
     resp = client.post("/setup", data={"setup_code": "not-a-code"},
                        base_url="https://journal.example.org")
     assert "gone stale" in resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("base_url", "name", "secure"), [
+    ("https://journal.example.org", "__Host-journal_csrf", True),
+    ("http://journal.example.org", "journal_csrf", True),  # not loopback: Secure all the same
+    ("http://127.0.0.1", "journal_csrf", False),  # the documented local mode for load tools
+])
+def test_the_csrf_cookie_follows_the_sign_in_cookies_rules_whatever_the_config(
+        tmp_path, template_db, base_url, name, secure):
+    # Secure off is honoured on loopback only, and a configured domain or path cannot make
+    # the browser refuse the cookie (a `__Host-` cookie with a Domain is dropped).
+    app = make_app(tmp_path, template_db, COOKIE_SECURE=False,
+                   SESSION_COOKIE_DOMAIN="example.org", SESSION_COOKIE_PATH="/journal")
+    try:
+        resp = app.test_client().get("/setup", base_url=base_url)
+        cookie = next(c for c in resp.headers.getlist("Set-Cookie") if "journal_csrf=" in c)
+        assert cookie.startswith(f"{name}=")
+        assert ("; Secure" in cookie) is secure
+        assert "Path=/;" in cookie + ";" and "Domain" not in cookie
+    finally:
+        engine_for(app).dispose()
