@@ -1,4 +1,4 @@
-"""Throttling per account and per address (Flask-Limiter), never global: sign-in, recovery,
+"""Throttling per account, sign-in or address (Flask-Limiter), never global: sign-in, recovery,
 invitations, the second step and the account pages' passphrase checks against guessing;
 search (which opens every case) against one account keeping a worker busy.
 
