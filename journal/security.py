@@ -75,8 +75,10 @@ login_manager = LoginManager()
 def cookies_secure() -> bool:
     """Whether this response's cookies are Secure: always, except with COOKIE_SECURE off for
     a request to a loopback address over plain http (a load tool that drops Secure cookies)."""
+    if current_app.config["COOKIE_SECURE"] or request.is_secure:
+        return True  # every request of a normal deployment: no host to parse
     host = request.host if request.host.endswith("]") else request.host.rsplit(":", 1)[0]
-    return bool(current_app.config["COOKIE_SECURE"]) or request.is_secure or not is_loopback(host)
+    return not is_loopback(host)
 
 
 class _FlaskCookie(instance_secrets.LazySecretSessionInterface):
