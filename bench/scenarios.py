@@ -193,6 +193,12 @@ def _page(bench: Bench, url: str) -> Callable[[], None]:
     return run
 
 
+def _read_pages(bench: Bench) -> dict[str, str]:
+    """The read pages measured (the ratios, and the crypto share): the dashboard's first page
+    and the 200-session case's."""
+    return {"dashboard": "/", "timeline": f"/cases/{bench.dataset.timeline_case_id}"}
+
+
 # --- page ratios ------------------------------------------------------------------------------
 
 
@@ -227,12 +233,12 @@ def page_ratios(bench: Bench) -> list[Result]:
         # instead (untimed), or every save would carry all earlier messages.
         client.set_cookie(flask_cookie.key, flask_cookie.value)
 
-
+    pages = _read_pages(bench)
     results = []
     bare_all: list[float] = []
     for name, fn, after in (("note_save", save, forget_flash),
-                            ("dashboard_300", _page(bench, "/"), None),
-                            ("timeline_200", _page(bench, f"/cases/{ds.timeline_case_id}"), None)):
+                            ("dashboard_300", _page(bench, pages["dashboard"]), None),
+                            ("timeline_200", _page(bench, pages["timeline"]), None)):
         bare_samples, samples = alternate(bare, fn, reps.fast, reps.warmup, after)
         bare_all += bare_samples
         ratio = statistics.median(samples) / statistics.median(bare_samples)
@@ -248,7 +254,7 @@ def crypto_share(bench: Bench) -> list[Result]:
     """crypto_pct_pages: the share of a page's time spent in journal.crypto (the larger of
     the dashboard's and the timeline's), with no target: it shows what encryption costs."""
     shares = {}
-    for name, url in (("dashboard", "/"), ("timeline", f"/cases/{bench.dataset.timeline_case_id}")):
+    for name, url in _read_pages(bench).items():
         page = _page(bench, url)
         for _ in range(bench.reps.warmup):
             page()
