@@ -201,10 +201,25 @@ def new_session(browser: Browser, case_id: str, held_on: str = "2026-11-02",
 CHROMIUM = "/usr/bin/chromium"
 
 
+def _read_whole(app: Flask) -> Any:
+    """Each response read whole and closed before the server writes it. Werkzeug's
+    development server closes a response only after writing all of it: when Chromium drops a
+    connection mid-write (a favicon it no longer needs, on navigating away), the static
+    file stays open, and its ResourceWarning fails whichever test is running."""
+    def wsgi(environ: dict, start_response: Any) -> list[bytes]:
+        body = app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+    return wsgi
+
+
 @pytest.fixture
 def live_app(tmp_path, template_db):
     app = make_app(tmp_path, template_db)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _read_whole(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     app.config["LIVE_URL"] = f"http://127.0.0.1:{server.server_port}"
